@@ -1,0 +1,45 @@
+"""tensorlite: a small PyTorch-like deep-learning framework.
+
+``import tensorlite as tl`` and write PyTorch code: tensors with reverse-mode autograd, ``tl.nn`` layers,
+``tl.optim`` optimisers, Numba-compiled CNN kernels on the CPU and numba.cuda kernels on NVIDIA GPUs.
+"""
+__version__ = "0.1.0"
+
+from . import autograd  # noqa: F401
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from .device import device  # noqa: F401
+from .dtypes import (  # noqa: F401
+    bool,
+    double,
+    dtype,
+    float,
+    float32,
+    float64,
+    get_default_dtype,
+    int,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    uint8,
+)
+from .random import Generator, initial_seed, manual_seed, normal, rand, randint, randn, randperm, seed  # noqa: F401
+from .tensor import (  # noqa: F401
+    Size,
+    Tensor,
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .functions import *  # noqa: F401,F403

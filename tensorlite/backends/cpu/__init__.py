@@ -1,0 +1,89 @@
+"""The CPU backend: NumPy for elementwise math, reductions, layout and GEMM (it already runs at memory or BLAS
+speed there); ``@numba.njit`` loops where a loop beats NumPy (the CNN kernels in ``conv``, ``pool``, ``norm``)."""
+import numpy as np
+from numpy import (  # noqa: F401 - re-exported kernels
+    abs,
+    add,
+    all,
+    any,
+    arange,
+    argmax,
+    argmin,
+    broadcast_to,
+    clip,
+    concatenate,
+    cos,
+    equal,
+    exp,
+    eye,
+    full,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    log,
+    logical_and,
+    logical_not,
+    logical_or,
+    matmul,
+    max,
+    maximum,
+    min,
+    minimum,
+    multiply,
+    negative,
+    not_equal,
+    ones,
+    power,
+    reshape,
+    sign,
+    sin,
+    sqrt,
+    subtract,
+    sum,
+    tanh,
+    transpose,
+    true_divide,
+    where,
+    zeros,
+)
+
+from .activation import log_softmax, sigmoid, softmax  # noqa: F401
+
+
+def asarray(data, dtype=None):
+    """A NumPy array of ``data`` (no copy when it already is one of that dtype)."""
+    return np.asarray(data, dtype=dtype)
+
+
+def to_numpy(array):
+    return array
+
+
+def astype(array, dtype):
+    return array.astype(dtype, copy=False)
+
+
+def copy(array):
+    return array.copy()
+
+
+def getitem(array, index):
+    return array[index]
+
+
+def setitem(array, index, value):
+    array[index] = value
+
+
+def index_add(shape, index, values, dtype):
+    """Zeros of ``shape`` with ``values`` added at ``array[index]``; repeated indices add up (getitem's backward)."""
+    out = np.zeros(shape, dtype=dtype)
+    np.add.at(out, index, values)
+    return out
+
+
+def copy_into(dst, src):
+    """Write ``src`` into ``dst`` in place; casting only within a kind (float → int raises, as torch does)."""
+    np.copyto(dst, src, casting="same_kind")
+

@@ -1,0 +1,46 @@
+"""Devices: where a tensor's storage lives ("cpu" or "cuda[:index]")."""
+
+
+class device:
+    """A device, spelled as in torch: ``device('cpu')``, ``device('cuda')``, ``device('cuda', 0)``, ``device('cuda:0')``."""
+
+    TYPES = ("cpu", "cuda")
+
+    def __init__(self, type, index=None):
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        elif isinstance(type, str) and ":" in type:
+            type, _, idx = type.partition(":")
+            if not idx.isdigit():
+                raise RuntimeError(f"Invalid device string: '{type}:{idx}'")
+            index = int(idx)
+        if type not in self.TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(self.TYPES)} device type at start of device string: {type}")
+        if type == "cpu":
+            index = None
+        self.type = type
+        self.index = index
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index or 0) == (other.type, other.index or 0)
+
+    def __hash__(self):
+        return hash((self.type, self.index or 0))
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self):
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+
+CPU = device("cpu")
+
+
+def as_device(d):
+    """None → cpu; a string or device → device."""
+    return CPU if d is None else d if isinstance(d, device) else device(d)

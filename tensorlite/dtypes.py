@@ -1,0 +1,68 @@
+"""Data types: thin named wrappers around NumPy dtypes, spelled like torch's (``tl.float32``)."""
+import builtins
+
+import numpy as np
+
+
+class dtype:
+    """A tensor element type. ``is_floating_point`` tells whether tensors of it can require grad."""
+
+    def __init__(self, name, numpy_dtype):
+        self.name = name
+        self.numpy = np.dtype(numpy_dtype)
+        self.is_floating_point = self.numpy.kind == "f"
+        self.itemsize = self.numpy.itemsize
+
+    def __repr__(self):
+        return f"tensorlite.{self.name}"
+
+    def __reduce__(self):
+        return (as_dtype, (self.name,))
+
+
+float32 = dtype("float32", np.float32)
+float64 = dtype("float64", np.float64)
+int64 = dtype("int64", np.int64)
+int32 = dtype("int32", np.int32)
+uint8 = dtype("uint8", np.uint8)
+bool = dtype("bool", np.bool_)  # noqa: A001 - torch's name
+float = float32  # noqa: A001
+double = float64
+long = int64
+int = int32  # noqa: A001
+
+ALL = (float32, float64, int64, int32, uint8, bool)
+_BY_NUMPY = {d.numpy: d for d in ALL}
+_BY_NAME = {d.name: d for d in ALL}
+_default_float = float32
+
+
+def get_default_dtype():
+    return _default_float
+
+
+def set_default_dtype(d):
+    global _default_float
+    d = as_dtype(d)
+    if not d.is_floating_point:
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _default_float = d
+
+
+def as_dtype(d):
+    """Accept a tensorlite dtype, a NumPy dtype or type, a Python type, or a name; return a tensorlite dtype."""
+    if isinstance(d, dtype):
+        return d
+    if d is builtins.float:
+        return _default_float
+    if isinstance(d, str) and d in _BY_NAME:
+        return _BY_NAME[d]
+    try:
+        npd = np.dtype(d)
+    except TypeError:
+        raise TypeError(f"cannot interpret {d!r} as a tensorlite dtype") from None
+    if npd == np.float16:
+        raise TypeError("float16 is not supported; use tensorlite.float32")
+    if npd not in _BY_NUMPY:
+        raise TypeError(f"unsupported dtype {npd}; expected one of {[x.name for x in ALL]}")
+    return _BY_NUMPY[npd]

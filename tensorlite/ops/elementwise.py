@@ -1,0 +1,418 @@
+"""Elementwise ops: one ``Function`` per op, each a forward kernel call and its derivative.
+
+Binary ops first bring both operands to one dtype and device (torch's promotion rules) and check that
+their shapes broadcast; the autograd engine sums broadcast gradients back to each input's shape.
+"""
+import numbers
+
+import numpy as np
+
+from .. import dtypes
+from ..autograd.function import Function
+from ..tensor import Tensor, tensor
+
+
+def _new(array, like):
+    return Tensor(array, like.device)
+
+
+# --------------------------------------------------------------------- operands
+def broadcast_shapes(*shapes):
+    """The shape that ``shapes`` broadcast to, or torch's error naming the first mismatching dimension."""
+    ndim = max(len(s) for s in shapes)
+    out = []
+    for i in range(-ndim, 0):
+        sizes = {s[i] for s in shapes if len(s) >= -i} - {1}
+        if len(sizes) > 1:
+            a, b = (s[i] if len(s) >= -i else 1 for s in shapes[:2])
+            raise RuntimeError(
+                f"The size of tensor a ({a}) must match the size of tensor b ({b}) at non-singleton dimension {ndim + i}"
+            )
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
+
+
+def promote_types(a, b):
+    """torch's rule: a floating type beats an integer one; within a kind the wider type wins."""
+    if a is b:
+        return a
+    if a.is_floating_point != b.is_floating_point:
+        return a if a.is_floating_point else b
+    return dtypes.as_dtype(np.promote_types(a.numpy, b.numpy))
+
+
+def _scalar_dtype(value, other):
+    """The dtype a Python scalar takes next to a tensor of dtype ``other`` (scalars never widen a tensor)."""
+    if isinstance(value, (bool, np.bool_)) or (isinstance(value, numbers.Integral) and other is not dtypes.bool):
+        return other
+    if isinstance(value, numbers.Integral):
+        return dtypes.int64
+    return other if other.is_floating_point else dtypes.get_default_dtype()
+
+
+def operands(a, b):
+    """Both operands as tensors of one dtype on one device, with shapes that broadcast."""
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError(f"expected at least one Tensor operand, got {type(a).__name__} and {type(b).__name__}")
+    if not isinstance(a, Tensor):
+        a = tensor(a, dtype=_scalar_dtype(a, b.dtype), device=b.device)
+    elif not isinstance(b, Tensor):
+        b = tensor(b, dtype=_scalar_dtype(b, a.dtype), device=a.device)
+    if a.device != b.device:
+        raise RuntimeError(
+            f"Expected all tensors to be on the same device, but found at least two devices, {a.device} and {b.device}!"
+        )
+    broadcast_shapes(a.shape, b.shape)
+    common = promote_types(a.dtype, b.dtype)
+    return a.to(common), b.to(common)
+
+
+# --------------------------------------------------------------------- arithmetic
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return _new(a._backend.add(a._array, b._array), a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return _new(a._backend.subtract(a._array, b._array), a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, -grad
+
+
+class Mul(Function):
+    """d(ab) = b da + a db."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _new(a._backend.multiply(a._array, b._array), a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return grad * b if ctx.needs_input_grad[0] else None, grad * a if ctx.needs_input_grad[1] else None
+
+
+class Div(Function):
+    """d(a/b) = da / b - a db / b^2."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _new(a._backend.true_divide(a._array, b._array), a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = grad / b
+        return grad_a, -grad_a * a / b if ctx.needs_input_grad[1] else None
+
+
+class Pow(Function):
+    """d(a^b) = b a^(b-1) da + a^b log(a) db."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = _new(a._backend.power(a._array, b._array), a)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        grad_a = grad * b * a ** (b - 1) if ctx.needs_input_grad[0] else None
+        grad_b = grad * out * where(a > 0, a, 1).log() if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class PowScalar(Function):
+    """d(a^p) = p a^(p-1) da, for a constant exponent p."""
+
+    @staticmethod
+    def forward(ctx, a, exponent):
+        ctx.save_for_backward(a)
+        ctx.exponent = exponent
+        return _new(a._backend.power(a._array, a._backend.asarray(exponent, a.dtype.numpy)), a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        p = ctx.exponent
+        return grad * p * a ** (p - 1) if p != 1 else grad
+
+
+def add(a, b):
+    return Add.apply(*operands(a, b))
+
+
+def sub(a, b):
+    return Sub.apply(*operands(a, b))
+
+
+def mul(a, b):
+    return Mul.apply(*operands(a, b))
+
+
+def div(a, b):
+    a, b = operands(a, b)
+    if not a.dtype.is_floating_point:
+        a, b = a.to(dtypes.get_default_dtype()), b.to(dtypes.get_default_dtype())
+    return Div.apply(a, b)
+
+
+def pow(a, b):
+    if isinstance(a, Tensor) and isinstance(b, numbers.Real) and not isinstance(b, bool):
+        if a.dtype.is_floating_point or (isinstance(b, numbers.Integral) and b >= 0):
+            return PowScalar.apply(a, b)
+    return Pow.apply(*operands(a, b))
+
+
+# --------------------------------------------------------------------- unary
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return _new(a._backend.negative(a._array), a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Exp(Function):
+    """d exp(a) = exp(a) da."""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = _new(a._backend.exp(a._array), a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out
+
+
+class Log(Function):
+    """d log(a) = da / a."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _new(a._backend.log(a._array), a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad / a
+
+
+class Sqrt(Function):
+    """d sqrt(a) = da / (2 sqrt(a))."""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = _new(a._backend.sqrt(a._array), a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad / (2 * out)
+
+
+class Abs(Function):
+    """d |a| = sign(a) da (0 at a = 0, as in torch)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _new(a._backend.abs(a._array), a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * a.sign()
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _new(a._backend.sin(a._array), a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * a.cos()
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _new(a._backend.cos(a._array), a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return -grad * a.sin()
+
+
+class Tanh(Function):
+    """d tanh(a) = (1 - tanh(a)^2) da."""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = _new(a._backend.tanh(a._array), a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (1 - out * out)
+
+
+class Sigmoid(Function):
+    """d sigmoid(a) = s (1 - s) da, s = sigmoid(a)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = _new(a._backend.sigmoid(a._array), a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out * (1 - out)
+
+
+class ReLU(Function):
+    """relu(a) = max(a, 0); the gradient passes where a > 0."""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = _new(a._backend.maximum(a._array, a._backend.asarray(0, a.dtype.numpy)), a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return where(out > 0, grad, 0)
+
+
+class LeakyReLU(Function):
+    """leaky_relu(a) = a if a > 0 else slope * a."""
+
+    @staticmethod
+    def forward(ctx, a, slope):
+        ctx.save_for_backward(a)
+        ctx.slope = slope
+        b = a._backend
+        return _new(b.where(b.greater(a._array, 0), a._array, a._array * a.dtype.numpy.type(slope)), a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return where(a > 0, grad, grad * ctx.slope), None
+
+
+class Clamp(Function):
+    """clamp(a, lo, hi) = min(max(a, lo), hi); the gradient passes where lo <= a <= hi."""
+
+    @staticmethod
+    def forward(ctx, a, lo, hi):
+        ctx.save_for_backward(a)
+        ctx.bounds = (lo, hi)
+        return _new(a._backend.clip(a._array, lo, hi), a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        inside = (a >= (-np.inf if lo is None else lo)) & (a <= (np.inf if hi is None else hi))
+        return where(inside, grad, 0), None, None
+
+
+def clamp(a, min=None, max=None):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    return Clamp.apply(a, min, max)
+
+
+# --------------------------------------------------------------------- selection
+class Where(Function):
+    """where(c, a, b) takes a where c holds, else b; the gradient follows the same choice."""
+
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        ctx.save_for_backward(condition)
+        return _new(a._backend.where(condition._array, a._array, b._array), a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (condition,) = ctx.saved_tensors
+        zero = zeros_scalar(grad)
+        grad_a = Where.apply(condition, grad, zero) if ctx.needs_input_grad[1] else None
+        grad_b = Where.apply(condition, zero, grad) if ctx.needs_input_grad[2] else None
+        return None, grad_a, grad_b
+
+
+def zeros_scalar(like):
+    return tensor(0, dtype=like.dtype, device=like.device)
+
+
+def where(condition, a, b):
+    if not isinstance(condition, Tensor) or condition.dtype is not dtypes.bool:
+        raise TypeError(f"where expected condition to be a bool tensor, but got {getattr(condition, 'dtype', type(condition))}")
+    a, b = operands(a, b)
+    broadcast_shapes(condition.shape, a.shape, b.shape)
+    return Where.apply(condition, a, b)
+
+
+class Extremum(Function):
+    """maximum/minimum of two tensors; on ties the gradient is split evenly, as in torch."""
+
+    @staticmethod
+    def forward(ctx, a, b, kernel):
+        out = _new(getattr(a._backend, kernel)(a._array, b._array), a)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        share_a = (a == out).to(grad.dtype) - 0.5 * (a == b).to(grad.dtype)
+        return grad * share_a, grad * (1 - share_a), None
+
+
+def maximum(a, b):
+    return Extremum.apply(*operands(a, b), "maximum")
+
+
+def minimum(a, b):
+    return Extremum.apply(*operands(a, b), "minimum")
+
+
+# --------------------------------------------------------------------- comparisons (no gradient)
+def compare(kernel, a, b):
+    """``a <op> b`` elementwise as a bool tensor; ``kernel`` names the backend comparison."""
+    a, b = operands(a, b)
+    return _new(getattr(a._backend, kernel)(a._array, b._array), a)
+
+
+def logical_not(a):
+    return _new(a._backend.logical_not(a._array), a)

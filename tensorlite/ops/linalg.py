@@ -1,0 +1,41 @@
+"""Matrix multiplication with torch's rules for 1-D operands and broadcast batch dimensions."""
+from ..autograd.function import Function
+from ..tensor import Tensor
+from .elementwise import broadcast_shapes, operands
+
+
+class MatMul(Function):
+    """C = A B for (..., n, k) @ (..., k, m); dA = dC B^T, dB = A^T dC (batch broadcasting summed by the engine)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return Tensor(a._backend.matmul(a._array, b._array), a.device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = grad @ b.mT if ctx.needs_input_grad[0] else None
+        grad_b = a.mT @ grad if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+def matmul(a, b):
+    """``a @ b``. A 1-D ``a`` is a row vector and a 1-D ``b`` a column vector; the added dim is dropped after."""
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(f"matmul expected two tensors, got {type(a).__name__} and {type(b).__name__}")
+    if a.dim() == 0 or b.dim() == 0:
+        raise RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are {a.dim()}D and {b.dim()}D"
+        )
+    if a.dim() == 1:
+        return matmul(a.unsqueeze(0), b).squeeze(-2)
+    if b.dim() == 1:
+        return matmul(a, b.unsqueeze(-1)).squeeze(-1)
+    if a.shape[-1] != b.shape[-2]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({'x'.join(map(str, a.shape))} and "
+            f"{'x'.join(map(str, b.shape))})"
+        )
+    broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    return MatMul.apply(*operands(a, b))

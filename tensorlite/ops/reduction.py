@@ -1,0 +1,124 @@
+"""Reductions along dimensions: sum, mean, max/min (values and indices), argmax/argmin, var/std."""
+import builtins
+import math
+from collections import namedtuple
+
+from .. import dtypes
+from ..autograd.function import Function
+from ..tensor import Tensor
+
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def normalize_dims(x, dim):
+    """``dim`` (None, an int or a sequence) as a sorted tuple of non-negative axes; None means all."""
+    if dim is None:
+        return tuple(range(x.dim()))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    return tuple(sorted({x._dim(d) for d in dims})) if x.dim() else ()
+
+
+def _count(x, axes):
+    return math.prod(x.shape[a] for a in axes)
+
+
+def _keepdim_shape(shape, axes):
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+class Sum(Function):
+    """sum over ``axes``; the gradient is the output gradient broadcast back over the summed axes."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        ctx.shape = x.shape
+        ctx.axes = axes
+        return Tensor(x._backend.sum(x._array, axis=axes, keepdims=keepdim), x.device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(_keepdim_shape(ctx.shape, ctx.axes)).expand(ctx.shape), None, None
+
+
+def sum(x, dim=None, keepdim=False):
+    if not x.dtype.is_floating_point and x.dtype is not dtypes.int64:
+        x = x.to(dtypes.int64)  # torch sums bool and small ints as int64
+    return Sum.apply(x, normalize_dims(x, dim), keepdim)
+
+
+def mean(x, dim=None, keepdim=False):
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(
+            f"mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
+            f"Got: {x.dtype.name.capitalize()}"
+        )
+    axes = normalize_dims(x, dim)
+    return Sum.apply(x, axes, keepdim) / _count(x, axes)
+
+
+class Extreme(Function):
+    """max or min over ``axes``; the gradient goes to the elements equal to the result, split evenly on ties."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, axes, keepdim):
+        out = getattr(x._backend, kernel)(x._array, axis=axes, keepdims=True)
+        ctx.save_for_backward(x, Tensor(out, x.device))
+        ctx.axes = axes
+        return Tensor(out if keepdim else x._backend.reshape(out, _squeezed(x.shape, axes)), x.device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        hit = (x == out).to(grad.dtype)
+        share = hit / hit.sum(dim=ctx.axes, keepdim=True)
+        return share * grad.reshape(out.shape), None, None, None
+
+
+def _squeezed(shape, axes):
+    return tuple(n for i, n in enumerate(shape) if i not in axes)
+
+
+def extreme(kernel, x, dim=None, keepdim=False):
+    if x.numel() == 0:
+        raise RuntimeError(f"{kernel}(): Expected reduction dim to be specified for input.numel() == 0.")
+    return Extreme.apply(x, kernel, normalize_dims(x, dim), keepdim)
+
+
+def arg_extreme(kernel, x, dim=None, keepdim=False):
+    """Index of the largest (``argmax``) or smallest (``argmin``) element; over the flattened tensor if no dim."""
+    b = x._backend
+    if dim is None:
+        index = getattr(b, kernel)(b.reshape(x._array, (-1,)))
+        out = Tensor(b.asarray(index, dtypes.int64.numpy), x.device)
+        return out.reshape([1] * x.dim()) if keepdim else out
+    dim = x._dim(dim)
+    index = getattr(b, kernel)(x._array, axis=dim, keepdims=keepdim)
+    return Tensor(b.astype(index, dtypes.int64.numpy), x.device)
+
+
+def logical(kernel, x, dim=None, keepdim=False):
+    """``all`` or ``any`` over ``dim``, as a bool tensor."""
+    out = getattr(x._backend, kernel)(x._array, axis=normalize_dims(x, dim), keepdims=keepdim)
+    return Tensor(x._backend.asarray(out), x.device)
+
+
+def max(x, dim=None, keepdim=False):
+    """``x.max()`` is the largest element; ``x.max(dim)`` is ``(values, indices)`` along ``dim``, as in torch."""
+    if dim is None or isinstance(dim, Tensor):
+        return extreme("max", x) if dim is None else x.maximum(dim)
+    return ValuesIndices(extreme("max", x, dim, keepdim), arg_extreme("argmax", x, dim, keepdim))
+
+
+def min(x, dim=None, keepdim=False):
+    if dim is None or isinstance(dim, Tensor):
+        return extreme("min", x) if dim is None else x.minimum(dim)
+    return ValuesIndices(extreme("min", x, dim, keepdim), arg_extreme("argmin", x, dim, keepdim))
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    """sum((x - mean)^2) / (n - correction); correction defaults to 1 (unbiased), as in torch."""
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    axes = normalize_dims(x, dim)
+    centred = x - x.mean(dim=axes, keepdim=True)
+    return (centred * centred).sum(dim=axes, keepdim=keepdim) / builtins.max(_count(x, axes) - correction, 0)

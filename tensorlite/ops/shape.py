@@ -1,0 +1,275 @@
+"""Layout ops: reshape, permute, expand, indexing, concatenation, dtype and device moves.
+
+None of them does arithmetic, so each backward just moves the gradient back into the input's layout.
+"""
+import math
+
+from ..autograd.function import Function
+from ..backends import backend_for
+from ..device import CPU
+from ..tensor import Tensor, _size
+from .elementwise import promote_types
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return Tensor(x._backend.reshape(x._array, shape), x.device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.shape), None
+
+
+def reshape(x, shape):
+    """``shape`` may hold one -1, inferred from the number of elements."""
+    shape = list(_size(shape))
+    known = math.prod(n for n in shape if n != -1)
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    if -1 in shape and known:
+        shape[shape.index(-1)] = x.numel() // known
+    if math.prod(shape) != x.numel() or any(n < 0 for n in shape):
+        raise RuntimeError(f"shape '{list(_size(shape))}' is invalid for input of size {x.numel()}")
+    shape = tuple(shape)
+    return x if shape == x.shape else Reshape.apply(x, shape)
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    if x.dim() == 0:
+        return x.reshape(1)
+    start, end = x._dim(start_dim), x._dim(end_dim)
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    return x.reshape(x.shape[:start] + (math.prod(x.shape[start : end + 1]),) + x.shape[end + 1 :])
+
+
+def squeeze(x, dim=None):
+    if dim is None:
+        return x.reshape(tuple(n for n in x.shape if n != 1))
+    dims = {x._dim(d) for d in ((dim,) if isinstance(dim, int) else dim)}
+    return x.reshape(tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1)))
+
+
+def unsqueeze(x, dim):
+    n = x.dim() + 1
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    dim %= n
+    return x.reshape(x.shape[:dim] + (1,) + x.shape[dim:])
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.inverse = tuple(sorted(range(len(dims)), key=dims.__getitem__))
+        return Tensor(x._backend.transpose(x._array, dims), x.device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.permute(ctx.inverse), None
+
+
+def permute(x, dims):
+    dims = tuple(x._dim(d) for d in dims)
+    if sorted(dims) != list(range(x.dim())):
+        raise RuntimeError(
+            f"permute(): number of dimensions in the tensor input does not match the length of the "
+            f"desired ordering of dimensions i.e. input.dim() = {x.dim()} is not equal to len(dims) = {len(dims)}"
+            if len(dims) != x.dim()
+            else f"permute(): duplicate dims are not allowed, got {list(dims)}"
+        )
+    return Permute.apply(x, dims)
+
+
+def transpose(x, dim0, dim1):
+    dims = list(range(x.dim()))
+    a, b = x._dim(dim0), x._dim(dim1)
+    dims[a], dims[b] = dims[b], dims[a]
+    return permute(x, dims)
+
+
+class Expand(Function):
+    """A broadcast view; its gradient is summed back to the input's shape by the autograd engine."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        return Tensor(x._backend.broadcast_to(x._array, shape), x.device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+
+def expand(x, sizes):
+    sizes = _size(sizes)
+    if len(sizes) < x.dim():
+        raise RuntimeError(
+            f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to the number of "
+            f"dimensions in the tensor ({x.dim()})"
+        )
+    lead = len(sizes) - x.dim()
+    shape = []
+    for i, n in enumerate(sizes):
+        old = x.shape[i - lead] if i >= lead else 1
+        if n == -1:
+            n = old
+        if old != 1 and old != n:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({n}) must match the existing size ({old}) at non-singleton "
+                f"dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(x.shape)}"
+            )
+        shape.append(n)
+    return x if tuple(shape) == x.shape else Expand.apply(x, tuple(shape))
+
+
+def repeat(x, sizes):
+    """Tile ``x`` ``sizes[i]`` times along dim i: view as (1, n_i) pairs, expand to (r_i, n_i), merge."""
+    sizes = _size(sizes)
+    if len(sizes) < x.dim():
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor"
+        )
+    shape = (1,) * (len(sizes) - x.dim()) + x.shape
+    pairs = x.reshape([m for n in shape for m in (1, n)])
+    tiled = pairs.expand([m for r, n in zip(sizes, shape) for m in (r, n)])
+    return tiled.reshape([r * n for r, n in zip(sizes, shape)])
+
+
+# --------------------------------------------------------------------- indexing
+def backend_index(index):
+    """An index with every tensor in it replaced by its backend array (ints, slices, None, ... pass through)."""
+    if isinstance(index, tuple):
+        return tuple(backend_index(i) for i in index)
+    if isinstance(index, Tensor):
+        if index.dtype.is_floating_point:
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        return index._array
+    if isinstance(index, list):
+        return backend_index(Tensor(backend_for(CPU).asarray(index), CPU))
+    return index
+
+
+class Index(Function):
+    """``x[index]``; the gradient is scattered back, adding up where an element was picked twice."""
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.shape, ctx.index = x.shape, index
+        try:
+            return Tensor(x._backend.getitem(x._array, index), x.device)
+        except IndexError as err:
+            raise IndexError(f"{err} (indexing a tensor of shape {list(x.shape)})") from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Tensor(grad._backend.index_add(ctx.shape, ctx.index, grad._array, grad.dtype.numpy), grad.device), None
+
+
+def split(x, split_size, dim=0):
+    dim = x._dim(dim)
+    n = x.shape[dim]
+    if isinstance(split_size, int):
+        sizes = [split_size] * (n // split_size) + ([n % split_size] if n % split_size else [])
+    else:
+        sizes = list(split_size)
+    if sum(sizes) != n:
+        raise RuntimeError(
+            f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at dimension {dim}), "
+            f"but got split_sizes={sizes}"
+        )
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(x[(slice(None),) * dim + (slice(start, start + size),)])
+        start += size
+    return tuple(pieces)
+
+
+class Cat(Function):
+    @staticmethod
+    def forward(ctx, dim, *tensors):
+        ctx.dim, ctx.sizes = dim, [t.shape[dim] for t in tensors]
+        first = tensors[0]
+        return Tensor(first._backend.concatenate([t._array for t in tensors], axis=dim), first.device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (None,) + grad.split(ctx.sizes, ctx.dim)
+
+
+def cat(tensors, dim=0):
+    """Join tensors along an existing dimension ``dim``; all other sizes must match."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    first = tensors[0]
+    dim = first._dim(dim)
+    common = first.dtype
+    for i, t in enumerate(tensors):
+        if t.device != first.device:
+            raise RuntimeError(
+                f"Expected all tensors to be on the same device, but found at least two devices, {first.device} and {t.device}!"
+            )
+        if t.dim() != first.dim():
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {first.dim()} and {t.dim()}"
+            )
+        for d in range(first.dim()):
+            if d != dim and t.shape[d] != first.shape[d]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {dim}. Expected size {first.shape[d]} but got "
+                    f"size {t.shape[d]} for tensor number {i} in the list."
+                )
+        common = promote_types(common, t.dtype)
+    return Cat.apply(dim, *(t.to(common) for t in tensors))
+
+
+def stack(tensors, dim=0):
+    """Join equally shaped tensors along a new dimension ``dim``."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, t in enumerate(tensors[1:], 1):
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at entry 0 and "
+                f"{list(t.shape)} at entry {i}"
+            )
+    return cat([t.unsqueeze(dim) for t in tensors], dim)
+
+
+# --------------------------------------------------------------------- dtype and device
+class Cast(Function):
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.dtype = x.dtype
+        return Tensor(x._backend.astype(x._array, dtype.numpy), x.device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.to(ctx.dtype) if ctx.dtype.is_floating_point else None, None
+
+
+class ToDevice(Function):
+    """Copy to another device through host memory; the gradient travels back the same way."""
+
+    @staticmethod
+    def forward(ctx, x, device):
+        ctx.device = x.device
+        host = x._backend.to_numpy(x._array)
+        return Tensor(backend_for(device).asarray(host), device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.to(ctx.device), None
+
+
+class Clone(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return Tensor(x._backend.copy(x._array), x.device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad

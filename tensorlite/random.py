@@ -1,0 +1,96 @@
+"""Random numbers: a seeded NumPy generator behind torch's names (``manual_seed``, ``rand``, ``randn``, ...).
+
+Samples are drawn on the host and handed to the device's backend, so one seed gives the same numbers
+on every device.
+"""
+import numpy as np
+
+from . import dtypes
+from .backends import backend_for
+from .device import as_device
+
+
+class Generator:
+    """A source of random numbers; ``tl.Generator().manual_seed(0)`` as in torch."""
+
+    def __init__(self, device="cpu"):
+        self.device = as_device(device)
+        self.manual_seed(np.random.SeedSequence().entropy % 2**63)
+
+    def manual_seed(self, seed):
+        self.initial_seed_value = int(seed)
+        self.rng = np.random.Generator(np.random.PCG64(self.initial_seed_value))
+        return self
+
+    def initial_seed(self):
+        return self.initial_seed_value
+
+    def get_state(self):
+        return self.rng.bit_generator.state
+
+    def set_state(self, state):
+        self.rng.bit_generator.state = state
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed):
+    """Seed the default generator: every random op after it is reproducible."""
+    return default_generator.manual_seed(seed)
+
+
+def seed():
+    return default_generator.manual_seed(np.random.SeedSequence().entropy % 2**63).initial_seed()
+
+
+def initial_seed():
+    return default_generator.initial_seed()
+
+
+def _sample(draw, size, generator, dtype, device, requires_grad=False):
+    from .tensor import Tensor, _size
+
+    rng = (generator or default_generator).rng
+    dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    device = as_device(device)
+    shape = _size(size) if isinstance(size, tuple) else _size((size,))
+    array = np.asarray(draw(rng, shape), dtype=dtype.numpy)
+    out = Tensor(backend_for(device).asarray(array), device)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Uniform samples on [0, 1)."""
+    return _sample(lambda r, s: r.random(s), size, generator, dtype, device, requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Standard normal samples."""
+    return _sample(lambda r, s: r.standard_normal(s), size, generator, dtype, device, requires_grad)
+
+
+def uniform(low, high, size, generator=None, dtype=None, device=None):
+    return _sample(lambda r, s: r.uniform(low, high, s), size, generator, dtype, device)
+
+
+def normal(mean, std, size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Normal samples with the given mean and standard deviation."""
+    return _sample(lambda r, s: r.normal(mean, std, s), size, generator, dtype, device, requires_grad)
+
+
+def randint(low, high=None, size=(), generator=None, dtype=None, device=None):
+    """Integers uniform on [low, high) (``randint(high, size)`` starts at 0)."""
+    if high is None:
+        low, high = 0, low
+    return _sample(lambda r, s: r.integers(low, high, s), size, generator, dtype or dtypes.int64, device)
+
+
+def randperm(n, generator=None, dtype=None, device=None):
+    """A random permutation of 0 .. n-1."""
+    return _sample(lambda r, s: r.permutation(n), n, generator, dtype or dtypes.int64, device)
+
+
+def bernoulli_mask(p_keep, size, generator=None, dtype=None, device=None):
+    """1 with probability ``p_keep``, else 0 (dropout's mask)."""
+    return _sample(lambda r, s: r.random(s) < p_keep, size, generator, dtype, device)

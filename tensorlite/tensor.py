@@ -1,0 +1,717 @@
+"""``Tensor``: an n-dimensional array on a device, with the bookkeeping autograd needs.
+
+A tensor holds a backend array (``_array``: a NumPy array on the CPU), its ``device``, and for autograd
+``requires_grad``, ``grad`` and ``grad_fn`` (the graph node that made it). Every method that computes goes
+through a differentiable op in ``tensorlite.ops``; the tensor itself never looks at the device.
+"""
+import numbers
+
+import numpy as np
+
+from . import dtypes
+from .autograd import engine
+from .autograd.grad_mode import is_grad_enabled
+from .backends import backend_for
+from .device import CPU, as_device
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints as ``tensorlite.Size([2, 3])``."""
+
+    def __repr__(self):
+        return f"tensorlite.Size({list(self)})"
+
+    def numel(self):
+        return int(np.prod(self, dtype=np.int64))
+
+
+class Tensor:
+    """An n-dimensional array with autograd. Make one with ``tl.tensor``, ``tl.zeros``, ``tl.randn``, ..."""
+
+    __array_priority__ = 1000  # numpy scalars defer to Tensor's reflected operators
+
+    def __init__(self, array, device=CPU, requires_grad=False):
+        self._array = array
+        self.device = device
+        self.grad = None
+        self.grad_fn = None
+        self._output_nr = 0
+        self._retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def _backend(self):
+        return backend_for(self.device)
+
+    @property
+    def dtype(self):
+        return dtypes.as_dtype(self._array.dtype)
+
+    @property
+    def shape(self):
+        return Size(self._array.shape)
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[self._dim(dim)]
+
+    def dim(self):
+        return len(self._array.shape)
+
+    ndim = property(dim)
+
+    def numel(self):
+        return self.shape.numel()
+
+    def element_size(self):
+        return self.dtype.itemsize
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
+    def is_floating_point(self):
+        return self.dtype.is_floating_point
+
+    def _dim(self, dim):
+        """Wrap a possibly negative ``dim`` into ``[0, ndim)``, with torch's error when out of range."""
+        n = max(self.dim(), 1)
+        if not -n <= dim < n:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+        return dim % n
+
+    # ----------------------------------------------------------------- autograd
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and not self.dtype.is_floating_point:
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients, got {self.dtype}")
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables.")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep theirs)."""
+        self._retains_grad = self.grad_fn is not None
+        return self
+
+    def backward(self, gradient=None, retain_graph=False):
+        """Compute d self / d leaf for every leaf that requires grad and add it to the leaf's ``.grad``."""
+        if not self.requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+        if gradient is None:
+            if self.numel() != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs (got a tensor of shape {list(self.shape)}); "
+                    "pass gradient= with the same shape as the output"
+                )
+            gradient = ones_like(self)
+        elif not isinstance(gradient, Tensor):
+            gradient = tensor(gradient, dtype=self.dtype, device=self.device)
+        if gradient.shape != self.shape:
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[0] has a shape of {gradient.shape} and output[0] has a shape of {self.shape}."
+            )
+        engine.backward(self, gradient.detach(), retain_graph=retain_graph)
+
+    def detach(self):
+        """The same storage, cut from the graph."""
+        return Tensor(self._array, self.device)
+
+    @property
+    def data(self):
+        """The same storage as a tensor that does not require grad (in-place edits change this tensor)."""
+        return Tensor(self._array, self.device)
+
+    @data.setter
+    def data(self, value):
+        if value.shape != self.shape:
+            raise RuntimeError(f"data set to a tensor of shape {list(value.shape)}, expected {list(self.shape)}")
+        self._array = value._array
+
+    # ----------------------------------------------------------------- conversion
+    def numpy(self):
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._backend.to_numpy(self._array)
+
+    def __array__(self, dtype=None, copy=None):
+        array = self._backend.to_numpy(self._array)
+        return array if dtype is None else array.astype(dtype)
+
+    def item(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
+        return self._backend.to_numpy(self._array).reshape(()).item()
+
+    def tolist(self):
+        return self._backend.to_numpy(self._array).tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    def __len__(self):
+        if self.dim() == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        if self.dim() == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    __hash__ = object.__hash__
+
+    def to(self, *args, dtype=None, device=None):
+        """``t.to('cuda')``, ``t.to(tl.float64)``, ``t.to(other)``, ``t.to(device, dtype)``; differentiable."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, dtypes.dtype):
+                dtype = arg
+            else:
+                device = arg
+        out = self
+        if dtype is not None and dtypes.as_dtype(dtype) is not self.dtype:
+            out = ops.shape.Cast.apply(out, dtypes.as_dtype(dtype))
+        if device is not None and as_device(device) != self.device:
+            out = ops.shape.ToDevice.apply(out, as_device(device))
+        return out
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
+
+    def type(self, dtype=None):
+        return f"tensorlite.{self.dtype.name}" if dtype is None else self.to(dtype)
+
+    def float(self):
+        return self.to(dtypes.float32)
+
+    def double(self):
+        return self.to(dtypes.float64)
+
+    def long(self):
+        return self.to(dtypes.int64)
+
+    def int(self):
+        return self.to(dtypes.int32)
+
+    def bool(self):
+        return self.to(dtypes.bool)
+
+    def clone(self):
+        return ops.shape.Clone.apply(self)
+
+    def contiguous(self):
+        return self
+
+    # ----------------------------------------------------------------- in-place
+    def _check_inplace(self):
+        if self.requires_grad and is_grad_enabled():
+            if self.grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+            raise RuntimeError(
+                "in-place operations on a tensor that is part of the autograd graph are not supported; "
+                "use the out-of-place form (x = x + y instead of x += y)"
+            )
+
+    def _write(self, value):
+        """Store ``value`` (a tensor or scalar) into this tensor's storage, broadcasting it."""
+        self._check_inplace()
+        array = value._array if isinstance(value, Tensor) else value
+        self._backend.copy_into(self._array, array)
+        return self
+
+    def copy_(self, src):
+        return self._write(src.to(device=self.device) if isinstance(src, Tensor) else src)
+
+    def fill_(self, value):
+        return self._write(value)
+
+    def zero_(self):
+        return self._write(0)
+
+    def add_(self, other, alpha=1):
+        return self._write(self + other * alpha if alpha != 1 else self + other)
+
+    def sub_(self, other, alpha=1):
+        return self._write(self - other * alpha if alpha != 1 else self - other)
+
+    def mul_(self, other):
+        return self._write(self * other)
+
+    def div_(self, other):
+        return self._write(self / other)
+
+    def clamp_(self, min=None, max=None):
+        return self._write(self.clamp(min, max))
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        return self._write(random.uniform(a, b, self.shape, generator, self.dtype, self.device))
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        return self._write(random.normal(mean, std, self.shape, generator=generator, dtype=self.dtype, device=self.device))
+
+    def __iadd__(self, other):
+        return self._write(self + other)
+
+    def __isub__(self, other):
+        return self._write(self - other)
+
+    def __imul__(self, other):
+        return self._write(self * other)
+
+    def __itruediv__(self, other):
+        return self._write(self / other)
+
+    def __setitem__(self, index, value):
+        """``X[:, 2:6] = 0``: write into a slice of a tensor that does not need grad."""
+        self._check_inplace()
+        if isinstance(value, Tensor):
+            value = value.to(device=self.device)._array
+        self._backend.setitem(self._array, ops.shape.backend_index(index), value)
+
+    # ----------------------------------------------------------------- operators
+    def __add__(self, other):
+        return ops.elementwise.add(self, other)
+
+    def __radd__(self, other):
+        return ops.elementwise.add(other, self)
+
+    def __sub__(self, other):
+        return ops.elementwise.sub(self, other)
+
+    def __rsub__(self, other):
+        return ops.elementwise.sub(other, self)
+
+    def __mul__(self, other):
+        return ops.elementwise.mul(self, other)
+
+    def __rmul__(self, other):
+        return ops.elementwise.mul(other, self)
+
+    def __truediv__(self, other):
+        return ops.elementwise.div(self, other)
+
+    def __rtruediv__(self, other):
+        return ops.elementwise.div(other, self)
+
+    def __pow__(self, other):
+        return ops.elementwise.pow(self, other)
+
+    def __rpow__(self, other):
+        return ops.elementwise.pow(other, self)
+
+    def __matmul__(self, other):
+        return ops.linalg.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return ops.linalg.matmul(other, self)
+
+    def __neg__(self):
+        return ops.elementwise.Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return self.abs()
+
+    def __eq__(self, other):
+        return ops.elementwise.compare("equal", self, other)
+
+    def __ne__(self, other):
+        return ops.elementwise.compare("not_equal", self, other)
+
+    def __lt__(self, other):
+        return ops.elementwise.compare("less", self, other)
+
+    def __le__(self, other):
+        return ops.elementwise.compare("less_equal", self, other)
+
+    def __gt__(self, other):
+        return ops.elementwise.compare("greater", self, other)
+
+    def __ge__(self, other):
+        return ops.elementwise.compare("greater_equal", self, other)
+
+    def __invert__(self):
+        return ops.elementwise.logical_not(self)
+
+    def __and__(self, other):
+        return ops.elementwise.compare("logical_and", self, other)
+
+    def __or__(self, other):
+        return ops.elementwise.compare("logical_or", self, other)
+
+    def __getitem__(self, index):
+        return ops.shape.Index.apply(self, ops.shape.backend_index(index))
+
+    # ----------------------------------------------------------------- math
+    def add(self, other, alpha=1):
+        return self + other * alpha if alpha != 1 else self + other
+
+    def sub(self, other, alpha=1):
+        return self - other * alpha if alpha != 1 else self - other
+
+    def mul(self, other):
+        return self * other
+
+    def div(self, other):
+        return self / other
+
+    def pow(self, exponent):
+        return self**exponent
+
+    def matmul(self, other):
+        return self @ other
+
+    def mm(self, other):
+        return self @ other
+
+    def eq(self, other):
+        return self == other
+
+    def ne(self, other):
+        return self != other
+
+    def lt(self, other):
+        return self < other
+
+    def le(self, other):
+        return self <= other
+
+    def gt(self, other):
+        return self > other
+
+    def ge(self, other):
+        return self >= other
+
+    def neg(self):
+        return -self
+
+    def exp(self):
+        return ops.elementwise.Exp.apply(self)
+
+    def log(self):
+        return ops.elementwise.Log.apply(self)
+
+    def sqrt(self):
+        return ops.elementwise.Sqrt.apply(self)
+
+    def abs(self):
+        return ops.elementwise.Abs.apply(self)
+
+    def sign(self):
+        return Tensor(self._backend.sign(self._array), self.device)
+
+    def sin(self):
+        return ops.elementwise.Sin.apply(self)
+
+    def cos(self):
+        return ops.elementwise.Cos.apply(self)
+
+    def tanh(self):
+        return ops.elementwise.Tanh.apply(self)
+
+    def sigmoid(self):
+        return ops.elementwise.Sigmoid.apply(self)
+
+    def relu(self):
+        return ops.elementwise.ReLU.apply(self)
+
+    def clamp(self, min=None, max=None):
+        return ops.elementwise.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return ops.elementwise.maximum(self, other)
+
+    def minimum(self, other):
+        return ops.elementwise.minimum(self, other)
+
+    def where(self, condition, other):
+        return ops.elementwise.where(condition, self, other)
+
+    def masked_fill(self, mask, value):
+        return ops.elementwise.where(mask, value, self)
+
+    # ----------------------------------------------------------------- reductions
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        return ops.reduction.sum(x, dim, keepdim)
+
+    def mean(self, dim=None, keepdim=False):
+        return ops.reduction.mean(self, dim, keepdim)
+
+    def max(self, dim=None, keepdim=False):
+        return ops.reduction.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return ops.reduction.min(self, dim, keepdim)
+
+    def amax(self, dim=None, keepdim=False):
+        return ops.reduction.extreme("max", self, dim, keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        return ops.reduction.extreme("min", self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return ops.reduction.arg_extreme("argmax", self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return ops.reduction.arg_extreme("argmin", self, dim, keepdim)
+
+    def all(self, dim=None, keepdim=False):
+        return ops.reduction.logical("all", self, dim, keepdim)
+
+    def any(self, dim=None, keepdim=False):
+        return ops.reduction.logical("any", self, dim, keepdim)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, correction=None):
+        return ops.reduction.var(self, dim, unbiased, keepdim, correction)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
+        return ops.reduction.var(self, dim, unbiased, keepdim, correction).sqrt()
+
+    def softmax(self, dim):
+        return ops.activation.Softmax.apply(self, self._dim(dim))
+
+    def log_softmax(self, dim):
+        return ops.activation.LogSoftmax.apply(self, self._dim(dim))
+
+    # ----------------------------------------------------------------- shape
+    def reshape(self, *shape):
+        return ops.shape.reshape(self, shape)
+
+    def view(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
+            raise NotImplementedError("view(dtype) is not supported")
+        return ops.shape.reshape(self, shape)
+
+    def view_as(self, other):
+        return self.reshape(other.shape)
+
+    def reshape_as(self, other):
+        return self.reshape(other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return ops.shape.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        dim = self._dim(dim)
+        return self.reshape(self.shape[:dim] + tuple(sizes) + self.shape[dim + 1 :])
+
+    def squeeze(self, dim=None):
+        return ops.shape.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return ops.shape.unsqueeze(self, dim)
+
+    def permute(self, *dims):
+        dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+        return ops.shape.permute(self, dims)
+
+    def transpose(self, dim0, dim1):
+        return ops.shape.transpose(self, dim0, dim1)
+
+    def t(self):
+        if self.dim() > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.dim()}D")
+        return self.transpose(0, 1) if self.dim() == 2 else self
+
+    @property
+    def T(self):
+        return self.permute(*reversed(range(self.dim())))
+
+    @property
+    def mT(self):
+        return self.transpose(-2, -1)
+
+    def expand(self, *sizes):
+        return ops.shape.expand(self, sizes)
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    def repeat(self, *sizes):
+        return ops.shape.repeat(self, sizes)
+
+    def split(self, split_size, dim=0):
+        return ops.shape.split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        size = -(-self.shape[self._dim(dim)] // chunks)
+        return self.split(size, dim)
+
+    # ----------------------------------------------------------------- printing
+    def __repr__(self):
+        array = self._backend.to_numpy(self._array)
+        prefix = "tensor("
+        if array.dtype.kind == "f" and array.size and np.all(np.isfinite(array)) and np.all(array == np.round(array)):
+            body = np.array2string(array, separator=", ", prefix=prefix, floatmode="unique")
+        elif array.dtype.kind == "f":
+            body = np.array2string(array, separator=", ", prefix=prefix, precision=4, floatmode="fixed")
+        else:
+            body = np.array2string(array, separator=", ", prefix=prefix)
+        extras = []
+        if self.device.type != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool):
+            extras.append(f"dtype={self.dtype}")
+        if array.size == 0 and array.ndim != 1:
+            extras.append(f"size={tuple(array.shape)}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return prefix + ", ".join([body] + extras) + ")"
+
+    __str__ = __repr__
+
+
+# --------------------------------------------------------------------- creation
+def _is_scalar(x):
+    return isinstance(x, (numbers.Number, np.generic)) and not isinstance(x, Tensor)
+
+
+def _infer_dtype(array):
+    """torch's inference from Python data: floats → the default float type, ints → int64, bools → bool."""
+    kind = array.dtype.kind
+    if kind == "f":
+        return dtypes.get_default_dtype()
+    if kind in "iu":
+        return dtypes.int64
+    if kind == "b":
+        return dtypes.bool
+    raise TypeError(f"can't convert data of numpy dtype {array.dtype} to a tensor")
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new tensor holding a copy of ``data`` (nested lists, scalars, NumPy arrays or tensors)."""
+    device = as_device(device)
+    if isinstance(data, Tensor):
+        array = data.detach().cpu().numpy()
+    elif isinstance(data, np.ndarray):
+        array = data
+    else:
+        if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
+            data = [x.item() if isinstance(x, Tensor) else x for x in data]
+        array = np.asarray(data)
+    if dtype is None:
+        dtype = dtypes.as_dtype(array.dtype) if isinstance(data, (np.ndarray, Tensor)) else _infer_dtype(array)
+    dtype = dtypes.as_dtype(dtype)
+    out = Tensor(backend_for(device).asarray(np.array(array, dtype=dtype.numpy)), device)
+    return out.requires_grad_(requires_grad) if requires_grad else out
+
+
+def from_numpy(array):
+    """A CPU tensor sharing memory with the NumPy ``array``."""
+    dtypes.as_dtype(array.dtype)
+    return Tensor(array, CPU)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """``data`` as a tensor, without copying when it already is one of that dtype and device."""
+    if isinstance(data, Tensor):
+        return data.to(dtype=dtype, device=device)
+    if isinstance(data, np.ndarray) and dtype is None and as_device(device) == CPU:
+        return from_numpy(data)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def _size(size):
+    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])``."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
+        size = size[0]
+    return tuple(int(n) for n in size)
+
+
+def _new(make, size, dtype, device, requires_grad):
+    device = as_device(device)
+    dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    out = Tensor(make(backend_for(device), _size(size), dtype.numpy), device)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    return _new(lambda b, s, d: b.zeros(s, dtype=d), size, dtype, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    return _new(lambda b, s, d: b.ones(s, dtype=d), size, dtype, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    if dtype is None:
+        dtype = _infer_dtype(np.asarray(fill_value))
+    return _new(lambda b, s, d: b.full(s, fill_value, dtype=d), (size,), dtype, device, requires_grad)
+
+
+def _like(make, x, dtype, device, requires_grad):
+    return make(x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad)
+
+
+def zeros_like(x, dtype=None, device=None, requires_grad=False):
+    return _like(zeros, x, dtype, device, requires_grad)
+
+
+def ones_like(x, dtype=None, device=None, requires_grad=False):
+    return _like(ones, x, dtype, device, requires_grad)
+
+
+def empty_like(x, dtype=None, device=None, requires_grad=False):
+    return _like(zeros, x, dtype, device, requires_grad)
+
+
+def full_like(x, fill_value, dtype=None, device=None, requires_grad=False):
+    return full(x.shape, fill_value, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """Values from ``start`` (default 0) up to but excluding ``end``, ``step`` apart."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        dtype = _infer_dtype(np.asarray([start, end, step]))
+    dtype = dtypes.as_dtype(dtype)
+    out = Tensor(backend_for(as_device(device)).arange(start, end, step, dtype=dtype.numpy), as_device(device))
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    return tensor(np.linspace(start, end, steps), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    return _new(lambda b, s, d: b.eye(s[0], s[1], dtype=d), ((n, n if m is None else m),), dtype, device, requires_grad)
+
+
+from . import ops, random  # noqa: E402  (ops and random build on Tensor)
