@@ -50,8 +50,8 @@ def _scalar_dtype(value, other):
     return other if other.is_floating_point else dtypes.get_default_dtype()
 
 
-def operands(a, b):
-    """Both operands as tensors of one dtype on one device, with shapes that broadcast."""
+def promote(a, b):
+    """Both operands as tensors of one dtype on one device (Python scalars become tensors)."""
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(f"expected at least one Tensor operand, got {type(a).__name__} and {type(b).__name__}")
     if not isinstance(a, Tensor):
@@ -62,9 +62,15 @@ def operands(a, b):
         raise RuntimeError(
             f"Expected all tensors to be on the same device, but found at least two devices, {a.device} and {b.device}!"
         )
-    broadcast_shapes(a.shape, b.shape)
     common = promote_types(a.dtype, b.dtype)
     return a.to(common), b.to(common)
+
+
+def operands(a, b):
+    """``promote(a, b)``, checking that the two shapes broadcast."""
+    a, b = promote(a, b)
+    broadcast_shapes(a.shape, b.shape)
+    return a, b
 
 
 # --------------------------------------------------------------------- arithmetic

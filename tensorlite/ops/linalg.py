@@ -1,7 +1,7 @@
 """Matrix multiplication with torch's rules for 1-D operands and broadcast batch dimensions."""
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .elementwise import broadcast_shapes, operands
+from .elementwise import broadcast_shapes, promote
 
 
 class MatMul(Function):
@@ -28,6 +28,8 @@ def matmul(a, b):
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {a.dim()}D and {b.dim()}D"
         )
+    if a.dim() == 1 and b.dim() == 1:
+        return matmul(a.unsqueeze(0), b.unsqueeze(1)).reshape(())
     if a.dim() == 1:
         return matmul(a.unsqueeze(0), b).squeeze(-2)
     if b.dim() == 1:
@@ -38,4 +40,4 @@ def matmul(a, b):
             f"{'x'.join(map(str, b.shape))})"
         )
     broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    return MatMul.apply(*operands(a, b))
+    return MatMul.apply(*promote(a, b))

@@ -1,0 +1,149 @@
+"""Every differentiable tensor op: gradcheck in float64, and values and gradients equal to torch's."""
+import numpy as np
+import pytest
+
+import tensorlite as tl
+from tests.helpers import check_against_torch, check_gradients
+
+POSITIVE = "positive"  # marks inputs that must stay away from 0 (log, sqrt, division, pow)
+
+# name: (tensorlite fn, torch fn, input shapes); the same lambda works for both libraries where the API matches.
+OPS = {
+    "add": (lambda a, b: a + b, None, [(3, 4), (3, 4)]),
+    "add_broadcast": (lambda a, b: a + b, None, [(2, 3, 4), (3, 1)]),
+    "add_scalar": (lambda a: 2.5 + a, None, [(3,)]),
+    "sub_broadcast": (lambda a, b: a - b, None, [(4, 1), (1, 5)]),
+    "rsub_scalar": (lambda a: 1 - a, None, [(3, 2)]),
+    "mul_broadcast": (lambda a, b: a * b, None, [(2, 3), (3,)]),
+    "div": (lambda a, b: a / b, None, [(3, 4), (3, 4, POSITIVE)]),
+    "rdiv_scalar": (lambda a: 2 / a, None, [(5, POSITIVE)]),
+    "pow_scalar": (lambda a: a**3, None, [(2, 3)]),
+    "pow_fractional": (lambda a: a**0.5, None, [(4, POSITIVE)]),
+    "pow_tensor": (lambda a, b: a**b, None, [(3, POSITIVE), (3,)]),
+    "rpow": (lambda a: 2**a, None, [(3,)]),
+    "neg": (lambda a: -a, None, [(3,)]),
+    "exp": (lambda a: a.exp(), None, [(2, 3)]),
+    "log": (lambda a: a.log(), None, [(2, 3, POSITIVE)]),
+    "sqrt": (lambda a: a.sqrt(), None, [(4, POSITIVE)]),
+    "abs": (lambda a: a.abs(), None, [(5,)]),
+    "sin": (lambda a: a.sin(), None, [(5,)]),
+    "cos": (lambda a: a.cos(), None, [(5,)]),
+    "tanh": (lambda a: a.tanh(), None, [(2, 4)]),
+    "sigmoid": (lambda a: a.sigmoid(), None, [(2, 4)]),
+    "relu": (lambda a: a.relu(), None, [(3, 4)]),
+    "clamp": (lambda a: a.clamp(-0.5, 0.5), None, [(3, 4)]),
+    "clamp_min": (lambda a: a.clamp(min=0.1), None, [(6,)]),
+    "maximum": (lambda a, b: a.maximum(b), None, [(3, 4), (4,)]),
+    "minimum": (lambda a, b: a.minimum(b), None, [(3, 4), (3, 4)]),
+    "where": (lambda a, b: tl_or_torch_where(a, b), None, [(3, 4), (3, 4)]),
+    "sum": (lambda a: a.sum(), None, [(3, 4)]),
+    "sum_dim": (lambda a: a.sum(dim=1), None, [(2, 3, 4)]),
+    "sum_dims_keepdim": (lambda a: a.sum(dim=(0, 2), keepdim=True), None, [(2, 3, 4)]),
+    "mean": (lambda a: a.mean(), None, [(3, 4)]),
+    "mean_dim": (lambda a: a.mean(dim=-1, keepdim=True), None, [(3, 4)]),
+    "max_all": (lambda a: a.max(), None, [(3, 4)]),
+    "max_dim": (lambda a: a.max(dim=1).values, lambda a: a.max(dim=1).values, [(3, 4)]),
+    "min_dim_keepdim": (lambda a: a.min(dim=0, keepdim=True)[0], lambda a: a.min(dim=0, keepdim=True)[0], [(3, 4)]),
+    "amax": (lambda a: a.amax(dim=(0, 1)), None, [(3, 4, 2)]),
+    "var": (lambda a: a.var(), None, [(3, 4)]),
+    "var_dim_biased": (lambda a: a.var(dim=1, unbiased=False), None, [(3, 4)]),
+    "std_dim": (lambda a: a.std(dim=0, keepdim=True), None, [(5, 2)]),
+    "softmax": (lambda a: a.softmax(dim=1), None, [(3, 5)]),
+    "log_softmax": (lambda a: a.log_softmax(dim=-1), None, [(2, 3, 5)]),
+    "matmul": (lambda a, b: a @ b, None, [(3, 4), (4, 5)]),
+    "matmul_batched_broadcast": (lambda a, b: a @ b, None, [(2, 3, 4), (4, 2)]),
+    "matmul_vector_matrix": (lambda a, b: a @ b, None, [(4,), (4, 3)]),
+    "matmul_matrix_vector": (lambda a, b: a @ b, None, [(3, 4), (4,)]),
+    "matmul_dot": (lambda a, b: a @ b, None, [(4,), (4,)]),
+    "reshape": (lambda a: a.reshape(4, -1), None, [(2, 3, 2)]),
+    "view_flatten": (lambda a: a.view(-1), None, [(2, 3)]),
+    "flatten_from_1": (lambda a: a.flatten(1), None, [(2, 3, 4)]),
+    "squeeze_unsqueeze": (lambda a: a.squeeze(1).unsqueeze(0), None, [(3, 1, 2)]),
+    "permute": (lambda a: a.permute(2, 0, 1), None, [(2, 3, 4)]),
+    "transpose": (lambda a: a.transpose(0, 2), None, [(2, 3, 4)]),
+    "t": (lambda a: a.t(), None, [(2, 3)]),
+    "T": (lambda a: a.T, None, [(2, 3)]),
+    "expand": (lambda a: a.expand(2, 3, 4), None, [(3, 1)]),
+    "repeat": (lambda a: a.repeat(2, 1, 3), None, [(2, 3)]),
+    "index_int_slice": (lambda a: a[1, 1:3], None, [(3, 4)]),
+    "index_negative_step": (lambda a: a[:, ::2], None, [(3, 4)]),
+    "index_none_ellipsis": (lambda a: a[..., None, 0], None, [(2, 3, 4)]),
+    "index_repeated_ints": (lambda a: a[[0, 2, 0]], None, [(3, 4)]),
+    "index_mask": (lambda a: a[a > 0], None, [(3, 4)]),
+    "index_pairs": (lambda a: a[[0, 1, 2], [3, 0, 3]], None, [(3, 4)]),
+    "cat": (lambda a, b: _lib(a).cat([a, b], dim=1), None, [(2, 3), (2, 2)]),
+    "stack": (lambda a, b: _lib(a).stack([a, b], dim=-1), None, [(2, 3), (2, 3)]),
+    "split": (lambda a: a.split(2, dim=1)[1] * 2, None, [(2, 5)]),
+    "to_float64": (lambda a: a.to(_lib(a).float64) * 2, None, [(3,)]),
+    "clone": (lambda a: a.clone() * a, None, [(3,)]),
+    "chain": (lambda a, b: ((a @ b).relu() * 2 - 1).exp().mean(), None, [(3, 4), (4, 2)]),
+}
+
+
+def _lib(t):
+    return tl if isinstance(t, tl.Tensor) else __import__("torch")
+
+
+def tl_or_torch_where(a, b):
+    return _lib(a).where(a > 0, a, b * 2)
+
+
+def _arrays(shapes, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for shape in shapes:
+        positive = shape and shape[-1] == POSITIVE
+        shape = shape[:-1] if positive else shape
+        a = rng.standard_normal(shape).astype(dtype)
+        arrays.append(np.abs(a) + 0.5 if positive else a)
+    return arrays
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_gradcheck(name):
+    fn, _, shapes = OPS[name]
+    check_gradients(fn, _arrays(shapes, np.float64))
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_matches_torch(name):
+    fn, torch_fn, shapes = OPS[name]
+    check_against_torch(fn, torch_fn or fn, _arrays(shapes, np.float32), rtol=1e-5, atol=1e-6)
+
+
+def test_broadcast_gradient_is_summed_back_to_input_shape():
+    a = tl.ones(2, 3, requires_grad=True)
+    b = tl.ones(3, requires_grad=True)
+    (a * b).sum().backward()
+    assert b.grad.shape == (3,)
+    np.testing.assert_array_equal(b.grad.numpy(), [2, 2, 2])
+
+
+def test_matmul_shape_mismatch_names_both_shapes():
+    with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(3x4 and 5x2\)"):
+        tl.ones(3, 4) @ tl.ones(5, 2)
+
+
+def test_broadcast_failure_names_sizes_and_dimension():
+    with pytest.raises(RuntimeError, match=r"size of tensor a \(3\) must match the size of tensor b \(4\) at non-singleton dimension 1"):
+        tl.ones(2, 3) + tl.ones(2, 4)
+
+
+def test_reshape_to_wrong_size():
+    with pytest.raises(RuntimeError, match=r"shape '\[4, 4\]' is invalid for input of size 6"):
+        tl.ones(2, 3).reshape(4, 4)
+
+
+def test_dimension_out_of_range():
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-2, 1\], but got 2\)"):
+        tl.ones(2, 3).sum(dim=2)
+
+
+def test_cat_size_mismatch():
+    with pytest.raises(RuntimeError, match="Sizes of tensors must match except in dimension 0. Expected size 3 but got size 4"):
+        tl.cat([tl.ones(2, 3), tl.ones(2, 4)])
+
+
+def test_expand_to_incompatible_size():
+    with pytest.raises(RuntimeError, match=r"expanded size of the tensor \(4\) must match the existing size \(3\)"):
+        tl.ones(3, 1).expand(4, 2)
