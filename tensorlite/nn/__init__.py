@@ -1,0 +1,19 @@
+"""Neural-network building blocks, with ``torch.nn``'s names, signatures and defaults.
+
+``Module`` and ``Parameter`` are the base; layers, containers and losses are modules; ``functional`` (``F``)
+holds the same computations as plain functions; ``init`` fills weights.
+"""
+from . import functional, init  # noqa: F401
+from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh  # noqa: F401
+from .container import ModuleDict, ModuleList, Sequential  # noqa: F401
+from .dropout import Dropout  # noqa: F401
+from .flatten import Flatten, Unflatten  # noqa: F401
+from .linear import Identity, Linear  # noqa: F401
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss  # noqa: F401
+from .module import Module  # noqa: F401
+from .parameter import Parameter  # noqa: F401
+
+# CNN layers, one import line per module as they land:
+#   from .conv import Conv2d             (nn/conv.py)
+#   from .pooling import MaxPool2d, ...  (nn/pooling.py)
+#   from .normalization import BatchNorm2d (nn/normalization.py)

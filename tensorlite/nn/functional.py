@@ -1,0 +1,320 @@
+"""The functional forms of layers and losses: ``import tensorlite.nn.functional as F``.
+
+Every function is composed of differentiable tensor ops (matmul, log_softmax, indexing, where, sum, ...),
+so autograd derives each gradient; nothing here writes a backward by hand. Shapes use torch's letters:
+``N`` batch, ``C`` classes, ``d1, ...`` extra dimensions (pixels of a segmentation map).
+"""
+import math
+import warnings
+
+from .. import dtypes, random
+from ..ops.elementwise import LeakyReLU, where
+from ..ops.shape import stack
+from ..tensor import arange, zeros_like
+
+# torch's names for dtypes, used in error messages that torch users will search for
+_TORCH_TYPE_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "uint8": "Byte", "bool": "Bool"}
+
+
+def _type_name(dtype):
+    return _TORCH_TYPE_NAMES[dtype.name]
+
+
+# --------------------------------------------------------------------- layers
+def linear(input, weight, bias=None):
+    """y = x W^T + b for x ``(*, in_features)``, W ``(out_features, in_features)``, b ``(out_features,)``."""
+    out = input.matmul(weight.t())
+    return out if bias is None else out + bias
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    """Merge dims ``start_dim .. end_dim`` into one."""
+    return input.flatten(start_dim, end_dim)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Inverted dropout: zero each element with probability ``p`` and scale the rest by 1 / (1 - p),
+    so the expected value is unchanged and evaluation needs no rescaling. The identity when not training.
+
+    ``inplace`` is accepted for torch compatibility; the result is always a new tensor.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    keep = random.bernoulli_mask(1.0 - p, input.shape, dtype=input.dtype, device=input.device)
+    scale = 1.0 / (1.0 - p) if p < 1.0 else 0.0
+    return input * (keep * scale)
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 labels of any shape ``S`` → ``(*S, num_classes)`` int64 tensor with a 1 at each label's position.
+
+    ``num_classes=-1`` means one more than the largest label.
+    """
+    if tensor.dtype is not dtypes.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        if tensor.numel() == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(tensor.max()) + 1
+    if tensor.numel() and int(tensor.min()) < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if tensor.numel() and int(tensor.max()) >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    return (tensor.unsqueeze(-1) == arange(num_classes, device=tensor.device)).long()
+
+
+# --------------------------------------------------------------------- activations
+def relu(input, inplace=False):
+    """max(x, 0). ``inplace`` is accepted for torch compatibility; the result is always a new tensor."""
+    return input.relu()
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x if x > 0 else negative_slope * x. ``inplace`` is accepted for torch compatibility."""
+    return LeakyReLU.apply(input, negative_slope)
+
+
+def sigmoid(input):
+    """1 / (1 + exp(-x))."""
+    return input.sigmoid()
+
+
+def tanh(input):
+    return input.tanh()
+
+
+def _softmax_dim(ndim):
+    """torch's legacy choice when ``dim`` is omitted: 0 for 0-, 1- and 3-d inputs, else 1 (with a warning)."""
+    warnings.warn(
+        "Implicit dimension choice for softmax has been deprecated. Change the call to include dim=X as an argument.",
+        stacklevel=3,
+    )
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, dtype=None):
+    """exp(x_i) / sum_j exp(x_j) along ``dim`` (computed as one stable kernel); cast to ``dtype`` first if given."""
+    x = input if dtype is None else input.to(dtype)
+    return x.softmax(_softmax_dim(x.dim()) if dim is None else dim)
+
+
+def log_softmax(input, dim=None, dtype=None):
+    """x_i - log sum_j exp(x_j) along ``dim``, without overflow for large x."""
+    x = input if dtype is None else input.to(dtype)
+    return x.log_softmax(_softmax_dim(x.dim()) if dim is None else dim)
+
+
+# --------------------------------------------------------------------- loss helpers
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _check_reduction(reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _reduce(loss, reduction):
+    """'none': the per-element losses; 'sum': their sum; 'mean': their mean."""
+    _check_reduction(reduction)
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
+
+
+def _warn_if_broadcast(input, target):
+    if target.shape != input.shape:
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+            "This will likely lead to incorrect results due to broadcasting. Please ensure they have the same size.",
+            stacklevel=3,
+        )
+
+
+def _class_dim(input):
+    """Classes lie along dim 1 of ``(N, C, d1, ...)`` inputs and along dim 0 of an unbatched ``(C,)`` input."""
+    if input.dim() == 0:
+        raise ValueError("Expected input of shape (C,), (N, C) or (N, C, d1, ...) holding class scores, got a 0-d tensor")
+    return 0 if input.dim() == 1 else 1
+
+
+def _check_class_weight(weight, num_classes):
+    if weight is not None and (weight.dim() != 1 or weight.numel() != num_classes):
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {num_classes} classes or no classes "
+            f"but got weight tensor of shape: {list(weight.shape)}"
+        )
+
+
+def _check_class_targets(input, target):
+    """Class-index targets: int64 (or uint8) of shape ``(N, d1, ...)`` for input ``(N, C, d1, ...)``, ``()`` for ``(C,)``."""
+    if target.dtype not in (dtypes.int64, dtypes.uint8):
+        raise RuntimeError(
+            f"expected target dtype to be Long or Byte, but got {_type_name(target.dtype)} "
+            "(class-index targets are int64 labels; use target.long())"
+        )
+    if input.dim() == 1:
+        if target.dim() > 1 or target.numel() != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.numel()}")
+        return
+    target_batch = target.shape[0] if target.dim() else 0
+    if target_batch != input.shape[0]:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({target_batch}).")
+    expected = (input.shape[0],) + input.shape[2:]
+    if target.shape != expected:
+        raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
+
+
+def _rows_of_classes(input):
+    """``(C,)`` → ``(1, C)``; ``(N, C)`` → itself; ``(N, C, d1, ...)`` → ``(N*d1*..., C)``: one row per target."""
+    if input.dim() > 2:
+        input = input.permute(0, *range(2, input.dim()), 1)  # classes last
+    return input.reshape(-1, input.shape[-1])
+
+
+def _select_targets(scores, target, weight, ignore_index):
+    """Validate class-index targets against ``scores`` ``(N, C, ...)`` and line them up.
+
+    Returns ``(picked, keep, w)``, each of shape ``(M,)`` with M = target.numel(): ``picked[m]`` is the score
+    of target m's class, ``keep`` is 1.0 except 0.0 where the target equals ``ignore_index``, and
+    ``w = keep * weight[target]`` (``weight`` defaults to all ones).
+    """
+    class_dim = _class_dim(scores)
+    num_classes = scores.shape[class_dim]
+    _check_class_targets(scores, target)
+    _check_class_weight(weight, num_classes)
+    labels = target.reshape(-1).long()
+    kept = labels != ignore_index
+    out_of_range = kept & ((labels < 0) | (labels >= num_classes))
+    if out_of_range.any():
+        raise IndexError(f"Target {labels[out_of_range][0].item()} is out of bounds.")
+    labels = where(kept, labels, 0)
+    rows = _rows_of_classes(scores)
+    picked = rows[arange(rows.shape[0], device=rows.device), labels]
+    keep = kept.to(scores.dtype)
+    w = keep if weight is None else keep * weight[labels]
+    return picked, keep, w
+
+
+def _weighted_reduce(losses, weights, reduction, shape):
+    """'none': ``losses`` reshaped to the target's ``shape``; 'sum': their sum; 'mean': sum(losses) / sum(weights)."""
+    if reduction == "none":
+        return losses.reshape(shape)
+    return losses.sum() if reduction == "sum" else losses.sum() / weights.sum()
+
+
+# --------------------------------------------------------------------- classification losses
+def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood of class-index targets, given log-probabilities ``input``.
+
+    input ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``; target int64 ``(N,)``, ``(N, d1, ...)`` or ``()``.
+    loss_n = -weight[t_n] * input[n, t_n] (0 where t_n == ignore_index); 'mean' divides the sum by
+    sum_n weight[t_n] over the targets that are not ignored.
+    """
+    _check_reduction(reduction)
+    picked, _, w = _select_targets(input, target, weight, ignore_index)
+    return _weighted_reduce(-picked * w, w, reduction, target.shape)
+
+
+def _cross_entropy_probabilities(log_probs, target, weight, ignore_index, reduction, label_smoothing):
+    """Cross-entropy against class probabilities ``target`` (same shape as the input):
+    loss_n = -sum_c weight_c * target_nc * log_probs_nc; 'mean' averages over the N*d1*... positions."""
+    class_dim = _class_dim(log_probs)
+    num_classes = log_probs.shape[class_dim]
+    if not target.dtype.is_floating_point:
+        raise RuntimeError(
+            f"Expected floating point type for target with class probabilities, got {_type_name(target.dtype)}"
+        )
+    if ignore_index >= 0:
+        raise RuntimeError("ignore_index is not supported for floating point target")
+    _check_class_weight(weight, num_classes)
+    if label_smoothing > 0:
+        target = target * (1 - label_smoothing) + label_smoothing / num_classes
+    terms = log_probs * target
+    if weight is not None:  # broadcast (C,) along the class dimension
+        terms = terms * weight.reshape((num_classes,) + (1,) * (log_probs.dim() - class_dim - 1))
+    return _reduce(-terms.sum(class_dim), reduction)
+
+
+def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """Cross-entropy between logits ``input`` and ``target``: ``nll_loss(log_softmax(input, class dim), target)``.
+
+    input: unnormalised scores ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``. target: either int64 class indices
+    (shape of the input without the class dim) or class probabilities (the input's shape, floating point).
+    ``label_smoothing`` ε mixes the target with the uniform distribution: for class indices
+    loss = (1 - ε) nll + ε / C * sum_c weight_c * (-log p_c). Stable for any logits: log_softmax subtracts the maximum.
+    """
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    class_dim = _class_dim(input)
+    log_probs = input.log_softmax(class_dim)
+    if target.shape == input.shape:
+        return _cross_entropy_probabilities(log_probs, target, weight, ignore_index, reduction, label_smoothing)
+    picked, keep, w = _select_targets(log_probs, target, weight, ignore_index)
+    loss = _weighted_reduce(-picked * w, w, reduction, target.shape)
+    if label_smoothing == 0.0:
+        return loss
+    rows = _rows_of_classes(log_probs)
+    uniform = -(rows if weight is None else rows * weight).sum(1) * keep  # (M,): -sum_c weight_c log p_c
+    smooth = _weighted_reduce(uniform, w, reduction, target.shape)
+    return (1 - label_smoothing) * loss + (label_smoothing / log_probs.shape[class_dim]) * smooth
+
+
+def _clamped_log(p):
+    """log(p) clamped below at -100, as torch does.
+
+    p is first kept above e^-101 (still a positive float32), so log never sees 0: no -inf in the forward
+    pass and no 0/0 = NaN in the backward pass where p is exactly 0.
+    """
+    return p.clamp(min=math.exp(-101.0)).log().clamp(min=-100.0)
+
+
+def binary_cross_entropy(input, target, weight=None, *, reduction="mean"):
+    """-weight * (y log p + (1 - y) log(1 - p)) for probabilities p = ``input`` in [0, 1], any shape.
+
+    Each log is clamped at -100 (torch's rule), so a confident wrong prediction costs 100, not infinity.
+    """
+    if target.shape != input.shape:
+        raise ValueError(
+            f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) is deprecated. "
+            "Please ensure they have the same size."
+        )
+    if ((input < 0) | (input > 1)).any():
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    loss = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction="mean", pos_weight=None):
+    """binary_cross_entropy(sigmoid(x), y), computed stably from logits x = ``input``:
+    -weight * (pos_weight * y log σ(x) + (1 - y) log(1 - σ(x))).
+
+    σ(x) is the softmax of the two logits [x, 0], so log σ(x) and log(1 - σ(x)) come from one stable log_softmax.
+    """
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    log_probs = stack([input, zeros_like(input)], dim=-1).log_softmax(-1)
+    log_p, log_not_p = log_probs[..., 0], log_probs[..., 1]
+    positive = target * log_p if pos_weight is None else pos_weight * target * log_p
+    loss = -(positive + (1 - target) * log_not_p)
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+# --------------------------------------------------------------------- regression losses
+def mse_loss(input, target, *, reduction="mean"):
+    """(x - y)^2 per element, then reduced."""
+    _warn_if_broadcast(input, target)
+    diff = input - target
+    return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input, target, *, reduction="mean"):
+    """|x - y| per element, then reduced."""
+    _warn_if_broadcast(input, target)
+    return _reduce((input - target).abs(), reduction)
+
+
+# Convolution, pooling and normalisation functionals (conv2d, max_pool2d, avg_pool2d, batch_norm, ...) are
+# imported here from the modules that define them, one line each.

@@ -1,0 +1,118 @@
+"""Functional layers and activations: gradcheck, torch parity, dropout's statistics, one_hot."""
+import numpy as np
+import pytest
+
+import tensorlite as tl
+import tensorlite.nn.functional as F
+from tests.helpers import check_against_torch, check_gradients, make_inputs, torch_or_skip
+
+rng = np.random.default_rng(0)
+
+# name: (fn(F, *inputs), input shapes); the same lambda runs with tensorlite's and torch's functional module.
+CASES = {
+    "linear": (lambda F, x, w, b: F.linear(x, w, b), [(4, 3), (2, 3), (2,)]),
+    "linear_batched_no_bias": (lambda F, x, w: F.linear(x, w), [(2, 4, 3), (5, 3)]),
+    "relu": (lambda F, x: F.relu(x), [(3, 4)]),
+    "leaky_relu": (lambda F, x: F.leaky_relu(x), [(3, 4)]),
+    "leaky_relu_slope": (lambda F, x: F.leaky_relu(x, 0.2), [(3, 4)]),
+    "sigmoid": (lambda F, x: F.sigmoid(x), [(3, 4)]),
+    "tanh": (lambda F, x: F.tanh(x), [(3, 4)]),
+    "softmax": (lambda F, x: F.softmax(x, dim=1), [(3, 4)]),
+    "softmax_dim0": (lambda F, x: F.softmax(x, 0), [(3, 4)]),
+    "log_softmax": (lambda F, x: F.log_softmax(x, dim=-1), [(2, 3, 4)]),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_gradcheck(name):
+    fn, shapes = CASES[name]
+    check_gradients(lambda *xs: fn(F, *xs), make_inputs(rng, *shapes))
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_matches_torch(name):
+    torch = torch_or_skip()
+    fn, shapes = CASES[name]
+    check_against_torch(lambda *xs: fn(F, *xs), lambda *xs: fn(torch.nn.functional, *xs), make_inputs(rng, *shapes))
+
+
+def test_flatten():
+    x = tl.randn(2, 3, 4, 5)
+    assert F.flatten(x).shape == (120,)
+    assert F.flatten(x, 1).shape == (2, 60)
+    assert F.flatten(x, 1, 2).shape == (2, 12, 5)
+
+
+# --------------------------------------------------------------------- dropout
+def seeded_dropout(p):
+    """Dropout with the same mask on every call (gradcheck calls the function many times)."""
+
+    def fn(x):
+        tl.manual_seed(0)
+        return F.dropout(x, p)
+
+    return fn
+
+
+@pytest.mark.parametrize("p", [0.0, 0.3, 0.5, 1.0])
+def test_dropout_gradcheck(p):
+    check_gradients(seeded_dropout(p), make_inputs(rng, (4, 5)))
+
+
+def test_dropout_scales_kept_values_and_zeroes_the_rest():
+    x = tl.ones(200, 100)
+    tl.manual_seed(1)
+    y = F.dropout(x, 0.2).numpy()
+    assert set(np.unique(y).tolist()) == {0.0, np.float32(1 / 0.8)}
+    assert abs((y == 0).mean() - 0.2) < 0.01
+    assert abs(y.mean() - 1.0) < 0.02  # inverted dropout keeps the expectation
+
+
+def test_dropout_gradient_follows_the_mask():
+    x = tl.randn(6, 7, requires_grad=True)
+    tl.manual_seed(3)
+    y = F.dropout(x, 0.5)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), (y.detach().numpy() != 0) * 2.0)
+
+
+def test_dropout_identity_when_not_training_or_p_zero():
+    x = tl.randn(3, 4)
+    assert F.dropout(x, 0.5, training=False) is x
+    assert F.dropout(x, 0.0) is x
+    assert np.all(F.dropout(x, 1.0).numpy() == 0)
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.5])
+def test_dropout_rejects_bad_probability(p):
+    with pytest.raises(ValueError, match=f"dropout probability has to be between 0 and 1, but got {p}"):
+        F.dropout(tl.ones(2), p)
+
+
+# --------------------------------------------------------------------- one_hot and softmax defaults
+def test_one_hot():
+    out = F.one_hot(tl.tensor([[0, 2], [1, 1]]))
+    assert out.dtype is tl.int64 and out.shape == (2, 2, 3)
+    assert out.tolist() == [[[1, 0, 0], [0, 0, 1]], [[0, 1, 0], [0, 1, 0]]]
+    assert F.one_hot(tl.tensor([1]), num_classes=4).tolist() == [[0, 1, 0, 0]]
+
+
+@pytest.mark.parametrize(
+    "labels, num_classes, message",
+    [
+        (tl.tensor([0.0, 1.0]), -1, "index tensor of type LongTensor"),
+        (tl.tensor([0, 3]), 3, "Class values must be smaller than num_classes."),
+        (tl.tensor([0, -1]), 3, "Class values must be non-negative."),
+        (tl.tensor([], dtype=tl.int64), -1, "Can not infer total number of classes from empty tensor."),
+    ],
+)
+def test_one_hot_errors(labels, num_classes, message):
+    with pytest.raises(RuntimeError, match=message):
+        F.one_hot(labels, num_classes)
+
+
+def test_softmax_without_dim_warns_and_uses_torch_default():
+    x = tl.randn(2, 3)
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
+        y = F.softmax(x)
+    np.testing.assert_allclose(y.numpy(), x.softmax(1).numpy())
