@@ -1,0 +1,5 @@
+"""Optimisers and learning-rate schedulers, as ``torch.optim``: ``SGD``, ``Adam``, ``AdamW`` and ``lr_scheduler``."""
+from . import lr_scheduler  # noqa: F401
+from .adam import Adam, AdamW  # noqa: F401
+from .optimizer import Optimizer  # noqa: F401
+from .sgd import SGD  # noqa: F401

@@ -1,0 +1,2 @@
+"""Utilities: checkpoint serialization (``save``/``load``, npz without pickle)."""
+from .serialization import load, save  # noqa: F401
