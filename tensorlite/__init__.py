@@ -5,7 +5,7 @@
 """
 __version__ = "0.1.0"
 
-from . import autograd  # noqa: F401
+from . import autograd, cuda  # noqa: F401
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .device import device  # noqa: F401
 from .dtypes import (  # noqa: F401
@@ -43,3 +43,6 @@ from .tensor import (  # noqa: F401
     zeros_like,
 )
 from .functions import *  # noqa: F401,F403
+from . import nn  # noqa: F401,E402
+from . import optim  # noqa: F401,E402
+from .utils import load, save  # noqa: F401,E402

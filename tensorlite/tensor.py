@@ -133,6 +133,7 @@ class Tensor:
         if value.shape != self.shape:
             raise RuntimeError(f"data set to a tensor of shape {list(value.shape)}, expected {list(self.shape)}")
         self._array = value._array
+        self.device = value.device  # model.to('cuda') moves parameters in place through .data
 
     # ----------------------------------------------------------------- conversion
     def numpy(self):
