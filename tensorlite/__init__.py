@@ -45,4 +45,5 @@ from .tensor import (  # noqa: F401
 from .functions import *  # noqa: F401,F403
 from . import nn  # noqa: F401,E402
 from . import optim  # noqa: F401,E402
+from . import data  # noqa: F401,E402
 from .utils import load, save  # noqa: F401,E402
