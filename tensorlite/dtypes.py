@@ -49,6 +49,14 @@ def set_default_dtype(d):
     _default_float = d
 
 
+def from_numpy(numpy_dtype):
+    """The tensorlite dtype of a NumPy dtype object (the fast path used on every op)."""
+    try:
+        return _BY_NUMPY[numpy_dtype]
+    except KeyError:
+        return as_dtype(numpy_dtype)
+
+
 def as_dtype(d):
     """Accept a tensorlite dtype, a NumPy dtype or type, a Python type, or a name; return a tensorlite dtype."""
     if isinstance(d, dtype):

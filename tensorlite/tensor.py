@@ -48,7 +48,7 @@ class Tensor:
 
     @property
     def dtype(self):
-        return dtypes.as_dtype(self._array.dtype)
+        return dtypes.from_numpy(self._array.dtype)
 
     @property
     def shape(self):
@@ -183,13 +183,7 @@ class Tensor:
 
     def to(self, *args, dtype=None, device=None):
         """``t.to('cuda')``, ``t.to(tl.float64)``, ``t.to(other)``, ``t.to(device, dtype)``; differentiable."""
-        for arg in args:
-            if isinstance(arg, Tensor):
-                device, dtype = arg.device, arg.dtype
-            elif isinstance(arg, dtypes.dtype):
-                dtype = arg
-            else:
-                device = arg
+        device, dtype = parse_to_args(args, device, dtype)
         out = self
         if dtype is not None and dtypes.as_dtype(dtype) is not self.dtype:
             out = ops.shape.Cast.apply(out, dtypes.as_dtype(dtype))
@@ -591,6 +585,21 @@ class Tensor:
         return prefix + ", ".join([body] + extras) + ")"
 
     __str__ = __repr__
+
+    def __format__(self, spec):  # f"{loss:.3f}" formats a 0-d tensor's value, as torch does
+        return format(self.item(), spec) if self.dim() == 0 else object.__format__(self, spec)
+
+
+def parse_to_args(args, device=None, dtype=None):
+    """The (device, dtype) that ``.to(*args, device=, dtype=)`` asks for; ``None`` where it asks nothing."""
+    for arg in args:
+        if isinstance(arg, Tensor):
+            device, dtype = arg.device, arg.dtype
+        elif isinstance(arg, dtypes.dtype):
+            dtype = arg
+        else:
+            device = arg
+    return device, dtype
 
 
 # --------------------------------------------------------------------- creation

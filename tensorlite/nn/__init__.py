@@ -6,14 +6,13 @@ holds the same computations as plain functions; ``init`` fills weights.
 from . import functional, init  # noqa: F401
 from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh  # noqa: F401
 from .container import ModuleDict, ModuleList, Sequential  # noqa: F401
-from .dropout import Dropout  # noqa: F401
+from .conv import Conv2d  # noqa: F401
+from .dropout import Dropout, Dropout2d  # noqa: F401
 from .flatten import Flatten, Unflatten  # noqa: F401
 from .linear import Identity, Linear  # noqa: F401
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss  # noqa: F401
 from .module import Module  # noqa: F401
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm  # noqa: F401
 from .parameter import Parameter  # noqa: F401
-
-# CNN layers, one import line per module as they land:
-#   from .conv import Conv2d             (nn/conv.py)
-#   from .pooling import MaxPool2d, ...  (nn/pooling.py)
-#   from .normalization import BatchNorm2d (nn/normalization.py)
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d  # noqa: F401
+from .upsampling import Upsample  # noqa: F401

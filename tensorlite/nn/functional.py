@@ -7,10 +7,15 @@ so autograd derives each gradient; nothing here writes a backward by hand. Shape
 import math
 import warnings
 
+import numpy as np
+
 from .. import dtypes, random
+from ..ops.conv import conv2d, corr2d  # noqa: F401
 from ..ops.elementwise import LeakyReLU, where
-from ..ops.shape import stack
-from ..tensor import arange, zeros_like
+from ..ops.norm import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
+from ..ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
+from ..ops.shape import pad, stack  # noqa: F401
+from ..tensor import arange, tensor, zeros_like
 
 # torch's names for dtypes, used in error messages that torch users will search for
 _TORCH_TYPE_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "uint8": "Byte", "bool": "Bool"}
@@ -45,6 +50,51 @@ def dropout(input, p=0.5, training=True, inplace=False):
     keep = random.bernoulli_mask(1.0 - p, input.shape, dtype=input.dtype, device=input.device)
     scale = 1.0 / (1.0 - p) if p < 1.0 else 0.0
     return input * (keep * scale)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Channel dropout for (N, C, H, W) or (C, H, W): zero whole channels with probability ``p``, scale the rest
+    by 1 / (1 - p). Neighbouring pixels are correlated, so dropping single pixels would hardly regularise."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.dim() not in (3, 4):
+        raise RuntimeError(f"dropout2d: expected a 3D or 4D input, but got input of size {list(input.shape)}")
+    if not training or p == 0.0:
+        return input
+    mask_shape = input.shape[:-2] + (1, 1)
+    keep = random.bernoulli_mask(1.0 - p, mask_shape, dtype=input.dtype, device=input.device)
+    return input * (keep * (1.0 / (1.0 - p) if p < 1.0 else 0.0))
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
+    """Resize the spatial dimensions of (N, C, *spatial) by nearest-neighbour sampling, as torch's ``mode='nearest'``:
+    out[..., i] = in[..., floor(i * scale)], scale = 1 / scale_factor when given, else in_size / out_size."""
+    if mode != "nearest":
+        raise NotImplementedError(f"interpolate: mode '{mode}' is not supported; tensorlite implements mode='nearest'")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined")
+    spatial = input.shape[2:]
+    if input.dim() < 3:
+        raise ValueError(f"interpolate: expected input with at least 3 dimensions (N, C, *), got {input.dim()}")
+
+    def per_axis(value):
+        values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * len(spatial)
+        if len(values) != len(spatial):
+            raise ValueError(f"interpolate: expected {len(spatial)} values for the spatial dimensions, got {len(values)}")
+        return values
+
+    if size is not None:
+        out_sizes = per_axis(size)
+        scales = [n / o for n, o in zip(spatial, out_sizes)]
+    else:
+        factors = per_axis(scale_factor)
+        out_sizes = [int(math.floor(n * f)) for n, f in zip(spatial, factors)]
+        scales = [1.0 / f for f in factors]
+    out = input
+    for axis, (n, o, scale) in enumerate(zip(spatial, out_sizes, scales)):
+        source = np.minimum(np.floor(np.arange(o, dtype=np.float32) * np.float32(scale)).astype(np.int64), n - 1)
+        out = out[(slice(None),) * (axis + 2) + (tensor(source, device=input.device),)]
+    return out
 
 
 def one_hot(tensor, num_classes=-1):

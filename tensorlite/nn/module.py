@@ -15,7 +15,7 @@ from collections import OrderedDict, namedtuple
 
 from .. import dtypes
 from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, parse_to_args
 from .parameter import Parameter
 
 
@@ -46,6 +46,17 @@ def _quoted(key):
     return f'"{key}"'
 
 
+_hook_ids = itertools.count()
+
+
+class _RemovableHandle:
+    def __init__(self, registry, key):
+        self.registry, self.key = registry, key
+
+    def remove(self):
+        self.registry.pop(self.key, None)
+
+
 class Module:
     """Base class for layers and models: subclass it, assign parameters and submodules in ``__init__``,
     and compute the output in ``forward``. Call the module (``model(x)``), not ``forward``."""
@@ -56,12 +67,25 @@ class Module:
         object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_forward_hooks", {})
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            replaced = hook(self, args, output)
+            if replaced is not None:
+                output = replaced
+        return output
+
+    def register_forward_hook(self, hook):
+        """Call ``hook(module, inputs, output)`` after every forward (a non-None return replaces the output).
+        Returns a handle whose ``remove()`` unregisters it: how ``summary`` and the feature-map pictures look inside."""
+        key = next(_hook_ids)
+        self._forward_hooks[key] = hook
+        return _RemovableHandle(self._forward_hooks, key)
 
     # ----------------------------------------------------------------- registration
     def _check_new_name(self, kind, name, registry):
@@ -370,13 +394,7 @@ class Module:
         Everything moves to ``device``; only floating-point tensors are cast to ``dtype`` (integer buffers such
         as ``num_batches_tracked`` keep theirs). Returns self.
         """
-        for arg in args:
-            if isinstance(arg, Tensor):
-                device, dtype = arg.device, arg.dtype
-            elif isinstance(arg, dtypes.dtype):
-                dtype = arg
-            else:
-                device = arg
+        device, dtype = parse_to_args(args, device, dtype)
         dtype = dtypes.as_dtype(dtype) if dtype is not None else None
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")

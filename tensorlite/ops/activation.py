@@ -3,15 +3,23 @@ from ..autograd.function import Function
 from ..tensor import Tensor
 
 
-class Softmax(Function):
-    """s = softmax(x); dx = s * (dy - sum(dy * s))."""
+class _AlongDim(Function):
+    """Runs the backend kernel named ``kernel`` along ``dim`` and saves the output for backward."""
 
-    @staticmethod
-    def forward(ctx, x, dim):
-        out = Tensor(x._backend.softmax(x._array, dim), x.device)
+    kernel = None
+
+    @classmethod
+    def forward(cls, ctx, x, dim):
+        out = Tensor(getattr(x._backend, cls.kernel)(x._array, dim), x.device)
         ctx.save_for_backward(out)
         ctx.dim = dim
         return out
+
+
+class Softmax(_AlongDim):
+    """s = softmax(x); dx = s * (dy - sum(dy * s))."""
+
+    kernel = "softmax"
 
     @staticmethod
     def backward(ctx, grad):
@@ -19,15 +27,10 @@ class Softmax(Function):
         return out * (grad - (grad * out).sum(dim=ctx.dim, keepdim=True)), None
 
 
-class LogSoftmax(Function):
+class LogSoftmax(_AlongDim):
     """y = log_softmax(x); dx = dy - exp(y) * sum(dy)."""
 
-    @staticmethod
-    def forward(ctx, x, dim):
-        out = Tensor(x._backend.log_softmax(x._array, dim), x.device)
-        ctx.save_for_backward(out)
-        ctx.dim = dim
-        return out
+    kernel = "log_softmax"
 
     @staticmethod
     def backward(ctx, grad):

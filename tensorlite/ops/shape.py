@@ -137,6 +137,31 @@ def repeat(x, sizes):
     return tiled.reshape([r * n for r, n in zip(sizes, shape)])
 
 
+class Pad(Function):
+    """Constant padding; ``widths`` is one (before, after) pair per dimension. The gradient is the inner slice."""
+
+    @staticmethod
+    def forward(ctx, x, widths, value):
+        ctx.inner = tuple(slice(before, before + n) for (before, _), n in zip(widths, x.shape))
+        return Tensor(x._backend.pad(x._array, widths, value), x.device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.inner], None, None
+
+
+def pad(x, pad, value=0.0):
+    """torch's ``F.pad`` in constant mode: ``pad`` lists (before, after) counts from the last dimension backwards,
+    e.g. (left, right, top, bottom) for the last two dimensions of an image."""
+    if len(pad) % 2 or len(pad) // 2 > x.dim():
+        raise RuntimeError(f"Padding length must be divisible by 2 and at most twice the number of dimensions, got {len(pad)}")
+    if min(pad, default=0) < 0:
+        raise RuntimeError(f"pad: negative padding is not supported, got {list(pad)}")
+    pairs = [(pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)]
+    widths = tuple([(0, 0)] * (x.dim() - len(pairs)) + pairs[::-1])
+    return Pad.apply(x, widths, value)
+
+
 # --------------------------------------------------------------------- indexing
 def backend_index(index):
     """An index with every tensor in it replaced by its backend array (ints, slices, None, ... pass through)."""

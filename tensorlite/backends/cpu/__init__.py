@@ -49,6 +49,9 @@ from numpy import (  # noqa: F401 - re-exported kernels
 )
 
 from .activation import log_softmax, sigmoid, softmax  # noqa: F401
+from .conv import conv2d_backward, conv2d_forward  # noqa: F401
+from .norm import batch_norm_backward, batch_norm_forward  # noqa: F401
+from .pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward  # noqa: F401
 
 
 def asarray(data, dtype=None):
@@ -66,6 +69,11 @@ def astype(array, dtype):
 
 def copy(array):
     return array.copy()
+
+
+def pad(array, widths, value):
+    """``array`` with ``widths[i] = (before, after)`` elements of ``value`` added around dimension i."""
+    return np.pad(array, widths, constant_values=value)
 
 
 def getitem(array, index):

@@ -1,0 +1,258 @@
+"""Reference kernels: slow, obviously-correct NumPy versions of the CNN kernels.
+
+They are the test oracle for the fast backends and the code the tutorial quotes, so each one is a direct
+transcription of its formula: a loop over output positions, one window of the input at a time.
+Arrays are NumPy in, NumPy out; shapes follow PyTorch: images are (N, C, H, W), conv weights
+(C_out, C_in / groups, kH, kW). ``stride``, ``padding``, ``dilation`` and ``kernel_size`` are 2-tuples of ints.
+The kernels trust their arguments; checking them (and naming the layer in the error) is the ops' job.
+"""
+import numpy as np
+
+
+def conv_output_size(n, k, s, p, d):
+    """Output length of a convolution along one axis: floor((n + 2p - d(k - 1) - 1) / s) + 1."""
+    return (n + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def pool_output_size(n, k, s, p, d, ceil_mode):
+    """Output length of a pooling along one axis: conv_output_size, rounded up instead of down when
+    ``ceil_mode``, but the last window must start inside the input or the left padding (PyTorch's rule)."""
+    if not ceil_mode:
+        return conv_output_size(n, k, s, p, d)
+    out = (n + 2 * p - d * (k - 1) - 1 + s - 1) // s + 1
+    return out - 1 if (out - 1) * s >= n + p else out
+
+
+def corr2d(X, K):
+    """The lesson's 2-D cross-correlation: Y[i, j] = sum_{a, b} X[i + a, j + b] * K[a, b].
+
+    X (h_x, w_x), K (h, w) -> Y (h_x - h + 1, w_x - w + 1); no padding, stride 1.
+    """
+    h, w = K.shape
+    Y = np.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1), dtype=np.result_type(X, K))
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
+    return Y
+
+
+# ---------------------------------------------------------------------------------------------- convolution
+
+def _window(i, j, kernel_size, stride, dilation):
+    """Index of output (i, j)'s window in the padded input: rows i*sh + dh*a for a < kH, columns likewise."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
+    return (..., slice(i * sh, i * sh + dh * (kh - 1) + 1, dh), slice(j * sw, j * sw + dw * (kw - 1) + 1, dw))
+
+
+def _conv_setup(x, weight, stride, padding, dilation, groups):
+    """The padded input as (N, G, C_in/G, Hp, Wp), the weight as (G, C_out/G, C_in/G, kH, kW), the output size."""
+    n, c_in, h, w = x.shape
+    c_out, c_group, kh, kw = weight.shape
+    (ph, pw), (sh, sw), (dh, dw) = padding, stride, dilation
+    x_padded = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    xg = x_padded.reshape(n, groups, c_group, h + 2 * ph, w + 2 * pw)
+    wg = weight.reshape(groups, c_out // groups, c_group, kh, kw)
+    return xg, wg, (conv_output_size(h, kh, sh, ph, dh), conv_output_size(w, kw, sw, pw, dw))
+
+
+def conv2d_forward(x, weight, bias, stride, padding, dilation, groups):
+    """2-D cross-correlation, as torch.nn.functional.conv2d:
+
+        out[n, o, i, j] = bias[o] + sum_{c, a, b} w[o, c, a, b] * x_pad[n, g*C_in/G + c, i*sh + a*dh, j*sw + b*dw]
+
+    with g = o // (C_out/G) the group of output channel o and x_pad the input zero-padded by (ph, pw).
+    x (N, C_in, H, W), weight (C_out, C_in/G, kH, kW), bias (C_out,) or None -> out (N, C_out, Ho, Wo).
+    """
+    xg, wg, (ho, wo) = _conv_setup(x, weight, stride, padding, dilation, groups)
+    out = np.empty(xg.shape[:2] + wg.shape[1:2] + (ho, wo), dtype=x.dtype)
+    for i in range(ho):
+        for j in range(wo):
+            window = xg[_window(i, j, weight.shape[2:], stride, dilation)]
+            out[..., i, j] = np.einsum("ngchw,gochw->ngo", window, wg)
+    out = out.reshape(x.shape[0], weight.shape[0], ho, wo)
+    return out if bias is None else out + bias.reshape(-1, 1, 1).astype(x.dtype)
+
+
+def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups):
+    """Gradients of conv2d_forward: each output (i, j) sends grad_out[..., i, j] back to its window,
+
+        grad_x_pad[window(i, j)] += sum_o grad_out[n, o, i, j] * w[o]     grad_w[o] += sum_n grad_out[n, o, i, j] * window(i, j)
+        grad_bias[o] = sum_{n, i, j} grad_out[n, o, i, j]
+
+    and grad_x is grad_x_pad without its padding. Returns (grad_x, grad_weight, grad_bias) shaped like x, weight, bias.
+    """
+    xg, wg, (ho, wo) = _conv_setup(x, weight, stride, padding, dilation, groups)
+    gg = grad_out.reshape(xg.shape[:2] + wg.shape[1:2] + (ho, wo))
+    grad_xg, grad_wg = np.zeros_like(xg), np.zeros_like(wg)
+    for i in range(ho):
+        for j in range(wo):
+            window = _window(i, j, weight.shape[2:], stride, dilation)
+            grad_xg[window] += np.einsum("ngo,gochw->ngchw", gg[..., i, j], wg)
+            grad_wg += np.einsum("ngo,ngchw->gochw", gg[..., i, j], xg[window])
+    (ph, pw), (h, w) = padding, x.shape[2:]
+    grad_x = grad_xg.reshape(x.shape[:2] + grad_xg.shape[3:])[:, :, ph:ph + h, pw:pw + w]
+    return grad_x, grad_wg.reshape(weight.shape), grad_out.sum(axis=(0, 2, 3))
+
+
+# -------------------------------------------------------------------------------------------------- pooling
+
+def _taps(o, k, s, p, d=1):
+    """Input indices that window o covers along one axis: o*s - p + d*t for t = 0 .. k-1 (some may be padding)."""
+    return o * s - p + d * np.arange(k)
+
+
+def _within(taps, lo, hi):
+    """The taps in [lo, hi)."""
+    return taps[(taps >= lo) & (taps < hi)]
+
+
+def _pool_output_hw(input_shape, kernel_size, stride, padding, dilation, ceil_mode):
+    return tuple(pool_output_size(n, k, s, p, d, ceil_mode)
+                 for n, k, s, p, d in zip(input_shape[2:], kernel_size, stride, padding, dilation))
+
+
+def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
+    """Max pooling, as torch.nn.functional.max_pool2d(..., return_indices=True):
+
+        out[n, c, i, j] = max over the input positions (r, q) of window (i, j) of x[n, c, r, q]
+        indices[n, c, i, j] = r * W + q of the first maximum, or of the last NaN if there is one (as torch)
+
+    Window (i, j) covers rows i*sh - ph + dh*a (a < kH) and columns likewise; the padding is -inf, so only
+    positions inside the input can win. x (N, C, H, W) -> out, indices (N, C, Ho, Wo), indices int64.
+    """
+    n, c, h, w = x.shape
+    ho, wo = _pool_output_hw(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    out = np.empty((n, c, ho, wo), dtype=x.dtype)
+    indices = np.empty((n, c, ho, wo), dtype=np.int64)
+    planes = x.reshape(n, c, h * w)
+    for i in range(ho):
+        rows = _within(_taps(i, kernel_size[0], stride[0], padding[0], dilation[0]), 0, h)
+        for j in range(wo):
+            cols = _within(_taps(j, kernel_size[1], stride[1], padding[1], dilation[1]), 0, w)
+            flat = (rows[:, None] * w + cols).ravel()
+            window = planes[:, :, flat]
+            is_nan = np.isnan(window)
+            last_nan = flat.size - 1 - is_nan[..., ::-1].argmax(axis=2)
+            best = np.where(is_nan.any(axis=2), last_nan, window.argmax(axis=2))
+            indices[:, :, i, j] = flat[best]
+            out[:, :, i, j] = np.take_along_axis(planes, indices[:, :, i, j, None], axis=2)[..., 0]
+    return out, indices
+
+
+def max_pool2d_backward(grad_out, indices, input_shape):
+    """Gradient of max pooling: each output's gradient goes to the input position that won,
+
+        grad_x[n, c].flat[indices[n, c, i, j]] += grad_out[n, c, i, j]      (overlapping windows add up).
+    """
+    n, c, h, w = input_shape
+    grad_x = np.zeros((n * c, h * w), dtype=grad_out.dtype)
+    plane = np.arange(n * c)[:, None]
+    np.add.at(grad_x, (plane, indices.reshape(n * c, -1)), grad_out.reshape(n * c, -1))
+    return grad_x.reshape(input_shape)
+
+
+def _avg_windows(input_shape, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    """Yield (i, j, rows, cols, divisor) for each window of average pooling: the input rows and columns it
+    covers, and what its sum is divided by: divisor_override if given, else the window's size counting the
+    zero padding (count_include_pad) or not, never counting the positions past the padding that ceil_mode adds."""
+    h, w = input_shape[2:]
+    (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+    ho, wo = _pool_output_hw(input_shape, kernel_size, stride, padding, (1, 1), ceil_mode)
+    for i in range(ho):
+        row_taps = _taps(i, kh, sh, ph)
+        for j in range(wo):
+            col_taps = _taps(j, kw, sw, pw)
+            rows, cols = _within(row_taps, 0, h), _within(col_taps, 0, w)
+            if divisor_override:
+                divisor = divisor_override
+            elif count_include_pad:
+                divisor = _within(row_taps, -ph, h + ph).size * _within(col_taps, -pw, w + pw).size
+            else:
+                divisor = rows.size * cols.size
+            yield i, j, rows, cols, divisor
+
+
+def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    """Average pooling, as torch.nn.functional.avg_pool2d:
+
+        out[n, c, i, j] = (sum of x[n, c] over window (i, j)) / divisor(i, j)
+
+    window (i, j) covers rows i*sh - ph + a (a < kH) and columns likewise, the padding being zeros;
+    the divisor rules are in _avg_windows. x (N, C, H, W) -> out (N, C, Ho, Wo).
+    """
+    windows = _avg_windows(x.shape, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    ho, wo = _pool_output_hw(x.shape, kernel_size, stride, padding, (1, 1), ceil_mode)
+    out = np.empty(x.shape[:2] + (ho, wo), dtype=x.dtype)
+    for i, j, rows, cols, divisor in windows:
+        out[:, :, i, j] = x[:, :, rows[:, None], cols].sum(axis=(2, 3)) / divisor
+    return out
+
+
+def avg_pool2d_backward(grad_out, input_shape, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                        divisor_override):
+    """Gradient of average pooling: grad_x[n, c, r, q] += grad_out[n, c, i, j] / divisor(i, j) for every
+    window (i, j) that covers input position (r, q)."""
+    windows = _avg_windows(input_shape, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    grad_x = np.zeros(input_shape, dtype=grad_out.dtype)
+    for i, j, rows, cols, divisor in windows:
+        grad_x[:, :, rows[:, None], cols] += grad_out[:, :, i, j, None, None] / divisor
+    return grad_x
+
+
+# ---------------------------------------------------------------------------------------------- batch norm
+
+def _per_channel(v, ndim):
+    """A (C,) vector shaped (1, C, 1, ...) to broadcast against an (N, C, *) array."""
+    return v.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def _normalise(x, weight, bias, mean, invstd):
+    """(x - mean) * invstd * weight + bias, per channel (weight 1, bias 0 when None), in x's dtype."""
+    out = (x - _per_channel(mean, x.ndim)) * _per_channel(invstd, x.ndim)
+    if weight is not None:
+        out = out * _per_channel(weight, x.ndim)
+    if bias is not None:
+        out = out + _per_channel(bias, x.ndim)
+    return out.astype(x.dtype)
+
+
+def batch_norm_forward(x, weight, bias, eps):
+    """Batch normalisation with the batch's statistics (training mode), per channel c = axis 1:
+
+        mean_c = mean of x[:, c],  var_c = mean of (x[:, c] - mean_c)^2 (biased),  invstd_c = 1 / sqrt(var_c + eps)
+        out[:, c] = (x[:, c] - mean_c) * invstd_c * weight_c + bias_c       (weight 1, bias 0 when None)
+
+    x (N, C) or (N, C, *) -> (out like x, mean (C,), invstd (C,)).
+    """
+    axes = (0,) + tuple(range(2, x.ndim))
+    mean = x.mean(axis=axes)
+    invstd = 1.0 / np.sqrt(x.var(axis=axes) + eps)
+    return _normalise(x, weight, bias, mean, invstd), mean.astype(x.dtype), invstd.astype(x.dtype)
+
+
+def batch_norm_inference(x, weight, bias, running_mean, running_var, eps):
+    """Batch normalisation with stored statistics (eval mode), per channel c = axis 1:
+
+        out[:, c] = (x[:, c] - running_mean_c) / sqrt(running_var_c + eps) * weight_c + bias_c
+    """
+    return _normalise(x, weight, bias, running_mean, 1.0 / np.sqrt(running_var + eps))
+
+
+def batch_norm_backward(grad_out, x, weight, mean, invstd):
+    """Gradients of batch_norm_forward (training mode). With x_hat = (x - mean) * invstd, g = grad_out and
+    sums over the M = x.size / C elements of each channel:
+
+        grad_bias_c = sum g      grad_weight_c = sum g * x_hat
+        grad_x = weight_c * invstd_c * (g - grad_bias_c / M - x_hat * grad_weight_c / M)
+
+    Returns (grad_x like x, grad_weight (C,), grad_bias (C,)); weight None counts as ones.
+    """
+    axes = (0,) + tuple(range(2, x.ndim))
+    m = x.size // x.shape[1]
+    x_hat = (x - _per_channel(mean, x.ndim)) * _per_channel(invstd, x.ndim)
+    grad_bias = grad_out.sum(axis=axes)
+    grad_weight = (grad_out * x_hat).sum(axis=axes)
+    scale = invstd if weight is None else weight * invstd
+    grad_x = _per_channel(scale, x.ndim) * (grad_out - _per_channel(grad_bias / m, x.ndim)
+                                             - x_hat * _per_channel(grad_weight / m, x.ndim))
+    return grad_x.astype(x.dtype), grad_weight.astype(x.dtype), grad_bias.astype(x.dtype)

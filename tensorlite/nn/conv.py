@@ -1,0 +1,84 @@
+"""``Conv2d``: a learnable bank of 2-D filters slid over the input (cross-correlation, as in torch)."""
+import math
+
+from ..backends.geometry import pair
+from ..tensor import empty
+from . import functional as F
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+
+class Conv2d(Module):
+    """Input (N, C_in, H, W) or (C_in, H, W) → output (N, C_out, H_out, W_out), with
+    H_out = floor((H + 2 padding - dilation (kernel_size - 1) - 1) / stride) + 1 (likewise W_out).
+
+    weight (C_out, C_in / groups, kH, kW) and bias (C_out,) start as U(-k, k), k = 1 / sqrt(C_in / groups * kH * kW)
+    (torch's init: kaiming_uniform_ with a = sqrt(5)). ``padding`` is an int, a pair, 'valid' or 'same';
+    ``groups`` = C_in gives a depthwise convolution.
+    """
+
+    def __init__(
+        self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+        padding_mode="zeros", device=None, dtype=None,
+    ):
+        super().__init__()
+        if groups <= 0:
+            raise ValueError("groups must be a positive integer")
+        if in_channels % groups:
+            raise ValueError("in_channels must be divisible by groups")
+        if out_channels % groups:
+            raise ValueError("out_channels must be divisible by groups")
+        if padding_mode != "zeros":
+            raise NotImplementedError(f"padding_mode '{padding_mode}' is not supported; tensorlite pads with zeros")
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+            if padding == "same" and pair(stride) != (1, 1):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+        elif min(pair(padding)) < 0:
+            raise ValueError(f"Conv2d: negative padding is not supported, got padding={padding}")
+        if min(pair(stride)) <= 0:
+            raise ValueError(f"Conv2d: non-positive stride is not supported, got stride={stride}")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride, self.dilation = pair(kernel_size), pair(stride), pair(dilation)
+        self.padding = padding if isinstance(padding, str) else pair(padding)
+        self.groups, self.padding_mode = groups, padding_mode
+        self.weight = Parameter(empty((out_channels, in_channels // groups, *self.kernel_size), device=device, dtype=dtype))
+        if bias:
+            self.bias = Parameter(empty(out_channels, device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init.calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):
+        if input.dim() not in (3, 4):
+            raise RuntimeError(
+                f"Conv2d: expected 3D (unbatched) or 4D (batched) input, but got input of size: {list(input.shape)}"
+            )
+        channels = input.shape[-3]
+        if channels != self.in_channels:
+            raise RuntimeError(
+                f"Conv2d: given groups={self.groups}, weight of size {list(self.weight.shape)}, expected "
+                f"input{list(input.shape)} to have {self.in_channels} channels, but got {channels} channels instead"
+            )
+        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def extra_repr(self):
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0, 0):
+            text += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text

@@ -1,0 +1,122 @@
+"""2-D convolution (cross-correlation, as in every deep-learning framework) as a differentiable op.
+
+``conv2d`` checks its arguments the way torch does, names what it expected and what it got, and then
+calls the backend's ``conv2d_forward`` / ``conv2d_backward`` kernels on raw arrays.
+"""
+from ..autograd.function import Function
+from ..backends.geometry import pair
+from ..tensor import Tensor
+from .shape import pad
+
+
+class Conv2d(Function):
+    """out[n, o] = bias[o] + sum_{c, i, j} weight[o, c, i, j] * x_pad[n, g(o) * C_in/groups + c, s*h + d*i, s*w + d*j]."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
+        ctx.save_for_backward(x, weight)
+        ctx.geometry = (stride, padding, dilation, groups)
+        ctx.has_bias = bias is not None
+        out = x._backend.conv2d_forward(
+            x._array, weight._array, None if bias is None else bias._array, stride, padding, dilation, groups
+        )
+        return Tensor(out, x.device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        grad_x, grad_weight, grad_bias = grad._backend.conv2d_backward(
+            grad._array, x._array, weight._array, *ctx.geometry
+        )
+        wrap = lambda array: None if array is None else Tensor(array, grad.device)  # noqa: E731
+        return wrap(grad_x), wrap(grad_weight), wrap(grad_bias) if ctx.has_bias else None, None, None, None, None
+
+
+def same_padding(kernel_size, dilation):
+    """Per-axis (before, after) padding that keeps the size at stride 1: d(k-1) split, the extra on the after side."""
+    total = [d * (k - 1) for k, d in zip(kernel_size, dilation)]
+    return [(t // 2, t - t // 2) for t in total]
+
+
+def check_input_dims(name, x, spatial=2):
+    """Accept (C, H, W) unbatched or (N, C, H, W) batched input, as torch does; return it batched."""
+    if x.dim() not in (spatial + 1, spatial + 2):
+        raise RuntimeError(
+            f"Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input to {name}, but got input of size: "
+            f"{list(x.shape)}"
+        )
+    return x if x.dim() == spatial + 2 else x.unsqueeze(0)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """Convolve ``input`` (N, C_in, H, W) or (C_in, H, W) with ``weight`` (C_out, C_in/groups, kH, kW).
+
+    Output (N, C_out, H_out, W_out) with H_out = floor((H + 2p - d(kH - 1) - 1) / s) + 1 (likewise W).
+    ``padding`` is an int, a pair, 'valid' (0) or 'same' (output size = input size; stride must be 1).
+    """
+    x = check_input_dims("conv2d", input)
+    stride, dilation = pair(stride), pair(dilation)
+    if min(stride) <= 0:
+        raise RuntimeError(f"conv2d: non-positive stride is not supported, got stride={list(stride)}")
+    if min(dilation) <= 0:
+        raise RuntimeError(f"conv2d: dilation should be greater than zero, got dilation={list(dilation)}")
+    if weight.dim() != 4:
+        raise RuntimeError(f"conv2d: expected weight to be 4-dimensional, but got weight of size {list(weight.shape)}")
+    kernel_size = tuple(weight.shape[2:])
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+        if padding == "same" and stride != (1, 1):
+            raise ValueError("padding='same' is not supported for strided convolutions")
+        if padding == "valid":
+            padding = (0, 0)
+        else:
+            sides = same_padding(kernel_size, dilation)
+            if any(before != after for before, after in sides):
+                x = pad(x, (0, sides[1][1] - sides[1][0], 0, sides[0][1] - sides[0][0]))
+            padding = (sides[0][0], sides[1][0])
+    padding = pair(padding)
+    if min(padding) < 0:
+        raise RuntimeError(f"conv2d: negative padding is not supported, got padding={list(padding)}")
+    if weight.shape[0] % groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight of "
+            f"size {list(weight.shape)} instead"
+        )
+    if x.shape[1] != weight.shape[1] * groups:
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {list(weight.shape)}, expected input{list(x.shape)} to have "
+            f"{weight.shape[1] * groups} channels, but got {x.shape[1]} channels instead"
+        )
+    padded = tuple(n + 2 * p for n, p in zip(x.shape[2:], padding))
+    effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation))
+    if any(e > n for e, n in zip(effective, padded)):
+        raise RuntimeError(
+            f"conv2d: calculated padded input size per channel: ({padded[0]} x {padded[1]}). Kernel size: "
+            f"({effective[0]} x {effective[1]}). Kernel size can't be greater than actual input size"
+        )
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise RuntimeError(f"conv2d: expected bias of shape [{weight.shape[0]}], but got {list(bias.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype is not x.dtype:
+            raise RuntimeError(
+                f"conv2d: input type ({x.dtype}) and {name} type ({t.dtype}) should be the same"
+            )
+        if t is not None and t.device != x.device:
+            raise RuntimeError(
+                f"Expected all tensors to be on the same device, but found at least two devices, {x.device} and {t.device}!"
+            )
+    out = Conv2d.apply(x, weight, bias, stride, padding, dilation, groups)
+    return out if input.dim() == 4 else out.squeeze(0)
+
+
+def corr2d(X, K):
+    """The lesson's 2-D cross-correlation of a matrix X (H, W) with a kernel K (h, w): Y (H - h + 1, W - w + 1).
+
+    Y[i, j] = sum_{a, b} X[i + a, j + b] * K[a, b]; differentiable in both X and K.
+    """
+    if X.dim() != 2 or K.dim() != 2:
+        raise RuntimeError(f"corr2d expects 2-D X and K, but got X of size {list(X.shape)} and K of size {list(K.shape)}")
+    return conv2d(X.reshape(1, 1, *X.shape), K.reshape(1, 1, *K.shape)).reshape(
+        X.shape[0] - K.shape[0] + 1, X.shape[1] - K.shape[1] + 1
+    )

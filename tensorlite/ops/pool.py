@@ -1,0 +1,113 @@
+"""2-D max and average pooling as differentiable ops, with torch's argument rules and output sizes.
+
+Output size per axis: floor((n + 2p - d(k - 1) - 1) / s) + 1, or rounded up with ``ceil_mode`` as long
+as the last window starts inside the input or its left padding. ``stride`` defaults to ``kernel_size``.
+"""
+import math
+
+from ..autograd.function import Function
+from ..backends.geometry import pair, pool_output_size
+from ..tensor import Tensor
+from .conv import check_input_dims
+from .shape import stack
+
+
+class MaxPool2d(Function):
+    """out[n, c, h, w] = max over the window; the gradient flows to the (first) position of the maximum."""
+
+    @staticmethod
+    def forward(ctx, x, kernel_size, stride, padding, dilation, ceil_mode):
+        out, indices = x._backend.max_pool2d_forward(x._array, kernel_size, stride, padding, dilation, ceil_mode)
+        ctx.indices, ctx.input_shape = indices, x.shape
+        return Tensor(out, x.device), Tensor(indices, x.device)
+
+    @staticmethod
+    def backward(ctx, grad, grad_indices=None):
+        grad_x = grad._backend.max_pool2d_backward(grad._array, ctx.indices, ctx.input_shape)
+        return Tensor(grad_x, grad.device), None, None, None, None, None
+
+
+class AvgPool2d(Function):
+    """out[n, c, h, w] = sum over the window / divisor; each input gets grad / divisor from every window holding it."""
+
+    @staticmethod
+    def forward(ctx, x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+        ctx.args = (kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+        ctx.input_shape = x.shape
+        return Tensor(x._backend.avg_pool2d_forward(x._array, *ctx.args), x.device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_x = grad._backend.avg_pool2d_backward(grad._array, ctx.input_shape, *ctx.args)
+        return (Tensor(grad_x, grad.device),) + (None,) * 6
+
+
+def pool_arguments(name, x, kernel_size, stride, padding, dilation, ceil_mode, effective_kernel=True):
+    """Check pooling arguments as torch does and return them as pairs: (kernel_size, stride, padding, dilation)."""
+    kernel_size = pair(kernel_size)
+    stride = kernel_size if stride is None or stride == () or stride == [] else pair(stride)
+    padding, dilation = pair(padding), pair(dilation)
+    if min(kernel_size) <= 0:
+        raise RuntimeError(f"{name}: kernel_size must be greater than zero, but got {list(kernel_size)}")
+    if min(stride) <= 0:
+        raise RuntimeError(f"{name}: stride should be greater than zero, but got dH: {stride[0]} dW: {stride[1]}")
+    if min(dilation) <= 0:
+        raise RuntimeError(f"{name}: dilation should be greater than zero, but got {list(dilation)}")
+    if min(padding) < 0:
+        raise RuntimeError(f"{name}: negative padding is not supported, got padding={list(padding)}")
+    for p, k, d in zip(padding, kernel_size, dilation):
+        if effective_kernel and p > (d * (k - 1) + 1) // 2:
+            raise RuntimeError(
+                f"{name}: pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k} "
+                f"and dilation={d}"
+            )
+        if not effective_kernel and p > k // 2:
+            raise RuntimeError(f"{name}: pad should be at most half of kernel size, but got pad={p} and kernel_size={k}")
+    sizes = zip(x.shape[2:], kernel_size, stride, padding, dilation)
+    out = [pool_output_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in sizes]
+    if min(out) < 1:
+        c, h, w = x.shape[1:]
+        raise RuntimeError(
+            f"{name}: Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{out[0]}x{out[1]}). "
+            "Output size is too small"
+        )
+    return kernel_size, stride, padding, dilation
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max over each kH x kW window of ``input`` (N, C, H, W) or (C, H, W); padding counts as -inf."""
+    x = check_input_dims("max_pool2d", input)
+    args = pool_arguments("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
+    out, indices = MaxPool2d.apply(x, *args, ceil_mode)
+    if input.dim() == 3:
+        out, indices = out.squeeze(0), indices.squeeze(0)
+    return (out, indices) if return_indices else out
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
+    """Mean over each kH x kW window; with ``count_include_pad`` padded zeros count in the divisor."""
+    x = check_input_dims("avg_pool2d", input)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("avg_pool2d: divisor must be not zero")
+    kernel_size, stride, padding, _ = pool_arguments(
+        "avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode, effective_kernel=False
+    )
+    out = AvgPool2d.apply(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    return out if input.dim() == 4 else out.squeeze(0)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed (H_out, W_out): cell (i, j) averages rows floor(i H / H_out) .. ceil((i+1) H / H_out)
+    and the same for columns. Divisible sizes use one avg_pool2d; others average each cell's window."""
+    x = check_input_dims("adaptive_avg_pool2d", input)
+    out_hw = tuple(n if o is None else o for n, o in zip(x.shape[2:], pair(output_size)))
+    h, w = x.shape[2:]
+    if h % out_hw[0] == 0 and w % out_hw[1] == 0:
+        kernel = (h // out_hw[0], w // out_hw[1])
+        out = AvgPool2d.apply(x, kernel, kernel, (0, 0), False, True, None)
+    else:
+        rows = [(i * h // out_hw[0], math.ceil((i + 1) * h / out_hw[0])) for i in range(out_hw[0])]
+        cols = [(j * w // out_hw[1], math.ceil((j + 1) * w / out_hw[1])) for j in range(out_hw[1])]
+        cells = [x[:, :, r0:r1, c0:c1].mean(dim=(2, 3)) for r0, r1 in rows for c0, c1 in cols]
+        out = stack(cells, dim=-1).reshape(x.shape[0], x.shape[1], *out_hw)
+    return out if input.dim() == 4 else out.squeeze(0)

@@ -1,0 +1,338 @@
+"""The fast CPU kernels equal the reference kernels (hypothesis sweep, contiguous or not, float32 and float64),
+equal torch.nn.functional when torch is installed, and their backward kernels pass a finite-difference gradcheck."""
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from tensorlite.backends import reference as ref
+from tensorlite.backends.cpu import conv, norm, pool
+
+fast = SimpleNamespace(
+    conv2d_forward=conv.conv2d_forward, conv2d_backward=conv.conv2d_backward,
+    max_pool2d_forward=pool.max_pool2d_forward, max_pool2d_backward=pool.max_pool2d_backward,
+    avg_pool2d_forward=pool.avg_pool2d_forward, avg_pool2d_backward=pool.avg_pool2d_backward,
+    batch_norm_forward=norm.batch_norm_forward, batch_norm_inference=norm.batch_norm_inference,
+    batch_norm_backward=norm.batch_norm_backward)
+
+BACKENDS = pytest.mark.parametrize("kernels", [ref, fast], ids=["reference", "cpu"])
+TOLERANCE = {np.float32: dict(rtol=1e-4, atol=1e-5), np.float64: dict(rtol=1e-10, atol=1e-10)}
+SWEEP = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def assert_close(actual, expected, dtype):
+    assert actual.dtype == dtype and actual.shape == expected.shape
+    np.testing.assert_allclose(actual, expected, **TOLERANCE[dtype])
+
+
+def array(rng, shape, dtype, layout="contiguous"):
+    """Uniform(-1, 1) values of ``shape``, laid out contiguously, transposed (last two axes) or sliced (every other
+    element of the last axis): the kernels must not depend on the memory layout."""
+    if layout == "transposed":
+        return rng.uniform(-1, 1, shape[:-2] + shape[:-3:-1]).astype(dtype).swapaxes(-1, -2)
+    if layout == "sliced":
+        return rng.uniform(-1, 1, shape[:-1] + (2 * shape[-1],)).astype(dtype)[..., ::2]
+    return rng.uniform(-1, 1, shape).astype(dtype)
+
+
+dtypes = st.sampled_from([np.float32, np.float64])
+layouts = st.sampled_from(["contiguous", "transposed", "sliced"])
+pairs = lambda lo, hi: st.tuples(st.integers(lo, hi), st.integers(lo, hi))  # noqa: E731
+
+
+@st.composite
+def conv_cases(draw):
+    groups = draw(st.sampled_from([1, 2, 4]))
+    c_in, c_out = (groups * draw(st.integers(1, 8 // groups)) for _ in range(2))
+    kernel, stride, padding, dilation = draw(pairs(1, 5)), draw(pairs(1, 3)), draw(pairs(0, 2)), draw(pairs(1, 2))
+    # the smallest input with one output is d(k-1)+1-2p; go a few rows beyond it
+    size = tuple(max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 4))
+                 for k, p, d in zip(kernel, padding, dilation))
+    x_shape = (draw(st.integers(1, 4)), c_in) + size
+    w_shape = (c_out, c_in // groups) + kernel
+    return x_shape, w_shape, dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def every_window_touches_the_input(size, kernel, stride, padding, dilation, ceil_mode):
+    """False when dilation lets a max-pool window fall wholly into the padding (torch returns -inf there)."""
+    return all(any(0 <= o * s - p + d * t < n for t in range(k))
+               for n, k, s, p, d in zip(size, kernel, stride, padding, dilation)
+               for o in range(ref.pool_output_size(n, k, s, p, d, ceil_mode)))
+
+
+@st.composite
+def pool_cases(draw, with_dilation):
+    kernel = draw(pairs(1, 4))
+    stride = draw(pairs(1, 3))
+    padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
+    dilation = draw(pairs(1, 2)) if with_dilation else (1, 1)
+    size = tuple(max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 5))
+                 for k, p, d in zip(kernel, padding, dilation))
+    ceil_mode = draw(st.booleans())
+    if with_dilation:
+        assume(every_window_touches_the_input(size, kernel, stride, padding, dilation, ceil_mode))
+    x_shape = (draw(st.integers(1, 4)), draw(st.integers(1, 8))) + size
+    return x_shape, dict(kernel_size=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode), dilation
+
+
+# ------------------------------------------------------------------------------------------ fast == reference
+
+@SWEEP
+@given(conv_cases(), dtypes, layouts, st.booleans(), st.integers(0, 2**32 - 1))
+def test_conv2d_matches_reference(case, dtype, layout, with_bias, seed):
+    x_shape, w_shape, args = case
+    rng = np.random.default_rng(seed)
+    x, w = array(rng, x_shape, dtype, layout), array(rng, w_shape, dtype)
+    bias = array(rng, w_shape[:1], dtype) if with_bias else None
+    args = tuple(args.values())
+    out = fast.conv2d_forward(x, w, bias, *args)
+    as64 = lambda a: None if a is None else a.astype(np.float64)  # noqa: E731 - the oracle runs in float64
+    assert_close(out, ref.conv2d_forward(as64(x), as64(w), as64(bias), *args), dtype)
+    grad_out = array(rng, out.shape, dtype, layout)
+    for got, expected in zip(fast.conv2d_backward(grad_out, x, w, *args),
+                             ref.conv2d_backward(as64(grad_out), as64(x), as64(w), *args)):
+        assert_close(got, expected, dtype)
+
+
+@SWEEP
+@given(pool_cases(with_dilation=True), dtypes, layouts, st.integers(0, 2**32 - 1))
+def test_max_pool2d_matches_reference(case, dtype, layout, seed):
+    x_shape, args, dilation = case
+    rng = np.random.default_rng(seed)
+    x = array(rng, x_shape, dtype, layout)
+    geometry = (args["kernel_size"], args["stride"], args["padding"], dilation, args["ceil_mode"])
+    out, indices = fast.max_pool2d_forward(x, *geometry)
+    expected_out, expected_indices = ref.max_pool2d_forward(x, *geometry)
+    assert indices.dtype == np.int64
+    np.testing.assert_array_equal(indices, expected_indices)
+    assert_close(out, expected_out, dtype)
+    grad_out = array(rng, out.shape, dtype, layout)
+    assert_close(fast.max_pool2d_backward(grad_out, indices, x.shape),
+                 ref.max_pool2d_backward(grad_out, indices, x.shape), dtype)
+
+
+@SWEEP
+@given(pool_cases(with_dilation=False), st.booleans(), st.sampled_from([None, 1, 3]), dtypes, layouts,
+       st.integers(0, 2**32 - 1))
+def test_avg_pool2d_matches_reference(case, count_include_pad, divisor_override, dtype, layout, seed):
+    x_shape, args, _ = case
+    rng = np.random.default_rng(seed)
+    x = array(rng, x_shape, dtype, layout)
+    geometry = tuple(args.values()) + (count_include_pad, divisor_override)
+    out = fast.avg_pool2d_forward(x, *geometry)
+    assert_close(out, ref.avg_pool2d_forward(x.astype(np.float64), *geometry), dtype)
+    grad_out = array(rng, out.shape, dtype, layout)
+    assert_close(fast.avg_pool2d_backward(grad_out, x.shape, *geometry),
+                 ref.avg_pool2d_backward(grad_out.astype(np.float64), x.shape, *geometry), dtype)
+
+
+@SWEEP
+@given(st.sampled_from([(5, 3), (4, 2, 6), (2, 3, 4, 5), (3, 1, 2, 2, 2)]), st.booleans(), dtypes, layouts,
+       st.integers(0, 2**32 - 1))
+def test_batch_norm_matches_reference(shape, affine, dtype, layout, seed):
+    rng = np.random.default_rng(seed)
+    x = array(rng, shape, dtype, layout) * 3 + 1
+    weight, bias = (array(rng, shape[1:2], dtype), array(rng, shape[1:2], dtype)) if affine else (None, None)
+    out, mean, invstd = fast.batch_norm_forward(x, weight, bias, 1e-5)
+    for got, expected in zip((out, mean, invstd), ref.batch_norm_forward(x.astype(np.float64), weight, bias, 1e-5)):
+        assert_close(got, expected, dtype)
+    grad_out = array(rng, shape, dtype, layout)
+    for got, expected in zip(fast.batch_norm_backward(grad_out, x, weight, mean, invstd),
+                             ref.batch_norm_backward(grad_out.astype(np.float64), x.astype(np.float64), weight,
+                                                     mean, invstd)):
+        assert_close(got, expected, dtype)
+    running_mean, running_var = array(rng, shape[1:2], dtype), array(rng, shape[1:2], dtype) + 1.5
+    assert_close(fast.batch_norm_inference(x, weight, bias, running_mean, running_var, 1e-5),
+                 ref.batch_norm_inference(x.astype(np.float64), weight, bias, running_mean, running_var, 1e-5), dtype)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, padding", [
+    ((1, 1, 1, 1), (1, 1, 1, 1), (0, 0)),   # 1x1 input
+    ((2, 3, 1, 1), (4, 3, 3, 3), (1, 1)),   # 1x1 input, kernel equal to the padded input
+    ((2, 2, 5, 4), (3, 2, 5, 4), (0, 0)),   # kernel equal to the input
+    ((1, 2, 3, 2), (2, 2, 5, 4), (1, 1)),   # kernel equal to the padded input
+])
+def test_conv2d_edge_cases(x_shape, w_shape, padding):
+    rng = np.random.default_rng(0)
+    x, w = array(rng, x_shape, np.float64), array(rng, w_shape, np.float64)
+    args = ((1, 1), padding, (1, 1), 1)
+    out = fast.conv2d_forward(x, w, None, *args)
+    assert_close(out, ref.conv2d_forward(x, w, None, *args), np.float64)
+    grad_out = array(rng, out.shape, np.float64)
+    for got, expected in zip(fast.conv2d_backward(grad_out, x, w, *args), ref.conv2d_backward(grad_out, x, w, *args)):
+        assert_close(got, expected, np.float64)
+
+
+@pytest.mark.parametrize("x_shape, kernel, padding, ceil_mode", [
+    ((1, 1, 1, 1), (1, 1), (0, 0), False),
+    ((1, 2, 1, 1), (2, 2), (1, 1), True),
+    ((2, 1, 3, 3), (3, 3), (0, 0), True),   # kernel equal to the input
+    ((1, 1, 2, 2), (4, 4), (2, 2), False),  # kernel equal to the padded input
+])
+def test_pool_edge_cases(x_shape, kernel, padding, ceil_mode):
+    x = array(np.random.default_rng(0), x_shape, np.float64)
+    geometry = (kernel, kernel, padding)
+    np.testing.assert_array_equal(fast.max_pool2d_forward(x, *geometry, (1, 1), ceil_mode)[1],
+                                  ref.max_pool2d_forward(x, *geometry, (1, 1), ceil_mode)[1])
+    for count_include_pad in (False, True):
+        assert_close(fast.avg_pool2d_forward(x, *geometry, ceil_mode, count_include_pad, None),
+                     ref.avg_pool2d_forward(x, *geometry, ceil_mode, count_include_pad, None), np.float64)
+
+
+@BACKENDS
+def test_max_pool2d_ties_and_nan(kernels):
+    """Ties go to the first maximum in row-major order; a NaN makes its window NaN, with the last NaN's index
+    (torch's rules)."""
+    x = np.zeros((1, 1, 4, 4))
+    x[0, 0, 2, 3] = x[0, 0, 3, 2] = np.nan
+    out, indices = kernels.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), False)
+    np.testing.assert_array_equal(indices[0, 0], [[0, 2], [8, 14]])
+    np.testing.assert_array_equal(out[0, 0], [[0, 0], [0, np.nan]])
+
+
+# ----------------------------------------------------------------------------------------------- gradcheck
+
+def numeric_gradient(loss, x, eps=1e-6):
+    """Central differences (loss(x + eps e_i) - loss(x - eps e_i)) / 2eps, one coordinate of x at a time."""
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        saved = x[index]
+        x[index] = saved + eps
+        plus = loss()
+        x[index] = saved - eps
+        minus = loss()
+        x[index] = saved
+        grad[index] = (plus - minus) / (2 * eps)
+    return grad
+
+
+@BACKENDS
+@pytest.mark.parametrize("stride, padding, dilation, groups", [((1, 1), (0, 0), (1, 1), 1),
+                                                              ((2, 1), (1, 2), (1, 2), 2)])
+def test_conv2d_gradcheck(kernels, stride, padding, dilation, groups):
+    rng = np.random.default_rng(3)
+    x, w, b = rng.standard_normal((2, 2, 5, 4)), rng.standard_normal((2, 2 // groups, 2, 3)), rng.standard_normal(2)
+    args = (stride, padding, dilation, groups)
+    out = kernels.conv2d_forward(x, w, b, *args)
+    upstream = rng.standard_normal(out.shape)
+    loss = lambda: (kernels.conv2d_forward(x, w, b, *args) * upstream).sum()  # noqa: E731
+    grads = kernels.conv2d_backward(upstream, x, w, *args)
+    for analytic, variable in zip(grads, (x, w, b)):
+        np.testing.assert_allclose(analytic, numeric_gradient(loss, variable), rtol=1e-6, atol=1e-7)
+
+
+@BACKENDS
+def test_max_pool2d_gradcheck(kernels):
+    rng = np.random.default_rng(4)
+    x = rng.permutation(2 * 5 * 5).reshape(1, 2, 5, 5) / 10.0  # distinct values: no ties, no kinks at +-eps
+    geometry = ((3, 2), (2, 1), (1, 1), (1, 2), True)
+    out, indices = kernels.max_pool2d_forward(x, *geometry)
+    upstream = rng.standard_normal(out.shape)
+    loss = lambda: (kernels.max_pool2d_forward(x, *geometry)[0] * upstream).sum()  # noqa: E731
+    np.testing.assert_allclose(kernels.max_pool2d_backward(upstream, indices, x.shape),
+                               numeric_gradient(loss, x), rtol=1e-6, atol=1e-7)
+
+
+@BACKENDS
+@pytest.mark.parametrize("count_include_pad, divisor_override", [(True, None), (False, None), (True, 5)])
+def test_avg_pool2d_gradcheck(kernels, count_include_pad, divisor_override):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((1, 2, 5, 4))
+    geometry = ((3, 2), (2, 2), (1, 1), True, count_include_pad, divisor_override)
+    upstream = rng.standard_normal(kernels.avg_pool2d_forward(x, *geometry).shape)
+    loss = lambda: (kernels.avg_pool2d_forward(x, *geometry) * upstream).sum()  # noqa: E731
+    np.testing.assert_allclose(kernels.avg_pool2d_backward(upstream, x.shape, *geometry),
+                               numeric_gradient(loss, x), rtol=1e-6, atol=1e-7)
+
+
+@BACKENDS
+@pytest.mark.parametrize("shape", [(4, 3), (3, 2, 2, 3)])
+def test_batch_norm_gradcheck(kernels, shape):
+    rng = np.random.default_rng(6)
+    x, w, b = rng.standard_normal(shape), rng.standard_normal(shape[1]), rng.standard_normal(shape[1])
+    upstream = rng.standard_normal(shape)
+    loss = lambda: (kernels.batch_norm_forward(x, w, b, 1e-5)[0] * upstream).sum()  # noqa: E731
+    _, mean, invstd = kernels.batch_norm_forward(x, w, b, 1e-5)
+    grads = kernels.batch_norm_backward(upstream, x, w, mean, invstd)
+    for analytic, variable in zip(grads, (x, w, b)):
+        np.testing.assert_allclose(analytic, numeric_gradient(loss, variable), rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------------------------------------------------ fast == torch
+
+TORCH_SWEEP = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def torch_grads(torch, fn, *arrays):
+    """fn's output and the gradients of (output * upstream).sum() for each array, by torch autograd."""
+    tensors = [None if a is None else torch.tensor(a, requires_grad=True) for a in arrays]
+    out = fn(*tensors)
+    upstream = np.random.default_rng(7).standard_normal(tuple(out.shape)).astype(arrays[0].dtype)
+    out.backward(torch.tensor(upstream))
+    return out.detach().numpy(), upstream, [None if t is None else t.grad.numpy() for t in tensors]
+
+
+@TORCH_SWEEP
+@given(conv_cases(), dtypes, st.integers(0, 2**32 - 1))
+def test_conv2d_matches_torch(case, dtype, seed):
+    torch = pytest.importorskip("torch")
+    x_shape, w_shape, args = case
+    rng = np.random.default_rng(seed)
+    x, w, b = array(rng, x_shape, dtype), array(rng, w_shape, dtype), array(rng, w_shape[:1], dtype)
+    expected, upstream, grads = torch_grads(torch, lambda *t: torch.nn.functional.conv2d(*t, **args), x, w, b)
+    args = tuple(args.values())
+    assert_close(fast.conv2d_forward(x, w, b, *args), expected, dtype)
+    for got, want in zip(fast.conv2d_backward(upstream, x, w, *args), grads):
+        assert_close(got, want, dtype)
+
+
+@TORCH_SWEEP
+@given(pool_cases(with_dilation=True), dtypes, st.integers(0, 2**32 - 1))
+def test_max_pool2d_matches_torch(case, dtype, seed):
+    torch = pytest.importorskip("torch")
+    x_shape, args, dilation = case
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 3, x_shape).astype(dtype)  # small integers: many ties
+    x[rng.random(x_shape) < 0.05] = np.nan
+    tx = torch.tensor(x)
+    expected, expected_indices = torch.nn.functional.max_pool2d(tx, dilation=dilation, return_indices=True, **args)
+    out, indices = fast.max_pool2d_forward(x, args["kernel_size"], args["stride"], args["padding"], dilation,
+                                           args["ceil_mode"])
+    np.testing.assert_array_equal(out, expected.numpy())
+    np.testing.assert_array_equal(indices, expected_indices.numpy())
+    _, upstream, (grad,) = torch_grads(torch, lambda t: torch.nn.functional.max_pool2d(t, dilation=dilation, **args),
+                                       x)
+    assert_close(fast.max_pool2d_backward(upstream, indices, x.shape), grad, dtype)
+
+
+@TORCH_SWEEP
+@given(pool_cases(with_dilation=False), st.booleans(), st.sampled_from([None, 1, 3]), dtypes,
+       st.integers(0, 2**32 - 1))
+def test_avg_pool2d_matches_torch(case, count_include_pad, divisor_override, dtype, seed):
+    torch = pytest.importorskip("torch")
+    x_shape, args, _ = case
+    x = array(np.random.default_rng(seed), x_shape, dtype)
+    options = dict(args, count_include_pad=count_include_pad, divisor_override=divisor_override)
+    expected, upstream, (grad,) = torch_grads(torch, lambda t: torch.nn.functional.avg_pool2d(t, **options), x)
+    geometry = tuple(args.values()) + (count_include_pad, divisor_override)
+    assert_close(fast.avg_pool2d_forward(x, *geometry), expected, dtype)
+    assert_close(fast.avg_pool2d_backward(upstream, x.shape, *geometry), grad, dtype)
+
+
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5), (2, 3, 4, 5)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_norm_matches_torch(shape, dtype):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(8)
+    x, w, b = array(rng, shape, dtype) * 2 + 1, array(rng, shape[1:2], dtype), array(rng, shape[1:2], dtype)
+    train = lambda tx, tw, tb: torch.nn.functional.batch_norm(tx, None, None, tw, tb, training=True)  # noqa: E731
+    expected, upstream, grads = torch_grads(torch, train, x, w, b)
+    out, mean, invstd = fast.batch_norm_forward(x, w, b, 1e-5)
+    assert_close(out, expected, dtype)
+    for got, want in zip(fast.batch_norm_backward(upstream, x, w, mean, invstd), grads):
+        assert_close(got, want, dtype)
+    running_mean, running_var = array(rng, shape[1:2], dtype), array(rng, shape[1:2], dtype) + 1.5
+    evaluated = torch.nn.functional.batch_norm(*map(torch.tensor, (x, running_mean, running_var, w, b)), training=False)
+    assert_close(fast.batch_norm_inference(x, w, b, running_mean, running_var, 1e-5), evaluated.numpy(), dtype)

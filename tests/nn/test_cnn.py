@@ -1,0 +1,213 @@
+"""CNN ops and layers: gradcheck in float64, values and gradients equal to torch's, torch-like errors."""
+import numpy as np
+import pytest
+
+import tensorlite as tl
+import tensorlite.nn.functional as F
+from tensorlite import nn
+from tests.helpers import check_against_torch, check_gradients, torch_or_skip
+
+
+def _torch_F():
+    return torch_or_skip().nn.functional
+
+
+def _lib_F(t):
+    return F if isinstance(t, tl.Tensor) else _torch_F()
+
+
+# name: (fn(x, *params) written against either library's F, input shapes)
+CASES = {
+    "conv2d": (lambda x, w, b: _lib_F(x).conv2d(x, w, b), [(2, 3, 6, 5), (4, 3, 3, 2), (4,)]),
+    "conv2d_stride_padding_dilation": (
+        lambda x, w: _lib_F(x).conv2d(x, w, None, stride=(2, 1), padding=(1, 2), dilation=(2, 1)),
+        [(1, 2, 7, 6), (3, 2, 2, 3)],
+    ),
+    "conv2d_groups": (lambda x, w: _lib_F(x).conv2d(x, w, groups=2, padding=1), [(2, 4, 5, 5), (6, 2, 3, 3)]),
+    "conv2d_depthwise": (lambda x, w: _lib_F(x).conv2d(x, w, groups=3), [(1, 3, 5, 5), (3, 1, 3, 3)]),
+    "conv2d_same_even_kernel": (lambda x, w: _lib_F(x).conv2d(x, w, padding="same"), [(1, 2, 5, 6), (2, 2, 4, 2)]),
+    "conv2d_unbatched": (lambda x, w: _lib_F(x).conv2d(x, w, padding=1), [(2, 4, 4), (3, 2, 3, 3)]),
+    "conv2d_kernel_equals_padded_input": (lambda x, w: _lib_F(x).conv2d(x, w, padding=1), [(1, 1, 2, 3), (2, 1, 4, 5)]),
+    "conv2d_one_by_one_input": (lambda x, w: _lib_F(x).conv2d(x, w), [(2, 3, 1, 1), (2, 3, 1, 1)]),
+    "max_pool2d": (lambda x: _lib_F(x).max_pool2d(x, 2), [(2, 3, 6, 6)]),
+    "max_pool2d_padding_dilation_ceil": (
+        lambda x: _lib_F(x).max_pool2d(x, (3, 2), stride=2, padding=1, dilation=(1, 2), ceil_mode=True),
+        [(1, 2, 7, 8)],
+    ),
+    "avg_pool2d": (lambda x: _lib_F(x).avg_pool2d(x, 3, stride=2, padding=1), [(2, 2, 7, 6)]),
+    "avg_pool2d_ceil_exclude_pad": (
+        lambda x: _lib_F(x).avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+        [(1, 2, 6, 6)],
+    ),
+    "avg_pool2d_divisor_override": (lambda x: _lib_F(x).avg_pool2d(x, 2, divisor_override=3), [(1, 1, 4, 4)]),
+    "adaptive_avg_pool2d_divisible": (lambda x: _lib_F(x).adaptive_avg_pool2d(x, (2, 3)), [(2, 2, 4, 6)]),
+    "adaptive_avg_pool2d_uneven": (lambda x: _lib_F(x).adaptive_avg_pool2d(x, 3), [(1, 2, 5, 7)]),
+    "batch_norm_train": (
+        lambda x, w, b: _lib_F(x).batch_norm(x, None, None, w, b, training=True),
+        [(4, 3, 2, 2), (3,), (3,)],
+    ),
+    "batch_norm_1d": (lambda x: _lib_F(x).batch_norm(x, None, None, training=True), [(5, 4)]),
+    "layer_norm": (lambda x, w, b: _lib_F(x).layer_norm(x, (3, 4), w, b), [(2, 3, 4), (3, 4), (3, 4)]),
+    "group_norm": (lambda x, w, b: _lib_F(x).group_norm(x, 2, w, b), [(2, 4, 3, 3), (4,), (4,)]),
+    "instance_norm": (lambda x: _lib_F(x).instance_norm(x), [(2, 3, 4, 4)]),
+    "interpolate_nearest_scale": (lambda x: _lib_F(x).interpolate(x, scale_factor=2, mode="nearest"), [(1, 2, 3, 4)]),
+    "interpolate_nearest_size": (lambda x: _lib_F(x).interpolate(x, size=(5, 3), mode="nearest"), [(1, 1, 3, 4)]),
+    "pad": (lambda x: _lib_F(x).pad(x, (1, 2, 0, 1)), [(1, 2, 3, 3)]),
+}
+
+
+def _arrays(shapes, dtype):
+    rng = np.random.default_rng(0)
+    return [rng.standard_normal(s).astype(dtype) for s in shapes]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_gradcheck(name):
+    fn, shapes = CASES[name]
+    check_gradients(fn, _arrays(shapes, np.float64))
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_matches_torch(name):
+    fn, shapes = CASES[name]
+    check_against_torch(fn, fn, _arrays(shapes, np.float32), rtol=1e-4, atol=1e-5)
+
+
+def test_max_pool2d_return_indices_match_torch():
+    torch = torch_or_skip()
+    x = np.random.default_rng(1).standard_normal((2, 3, 5, 5)).astype(np.float32)
+    out, idx = F.max_pool2d(tl.tensor(x), 2, return_indices=True)
+    t_out, t_idx = torch.nn.functional.max_pool2d(torch.tensor(x), 2, return_indices=True)
+    np.testing.assert_array_equal(idx.numpy(), t_idx.numpy())
+    np.testing.assert_array_equal(out.numpy(), t_out.numpy())
+
+
+def _copy_parameters(ours, theirs):
+    import torch
+
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda nn_: nn_.BatchNorm2d(3),
+        lambda nn_: nn_.BatchNorm2d(3, momentum=None),
+        lambda nn_: nn_.BatchNorm1d(3, affine=False),
+        lambda nn_: nn_.InstanceNorm2d(3, affine=True, track_running_stats=True),
+    ],
+)
+def test_running_statistics_match_torch_over_train_and_eval(make):
+    torch = torch_or_skip()
+    ours, theirs = make(nn), make(torch.nn)
+    _copy_parameters(ours, theirs)
+    rng = np.random.default_rng(2)
+    shape = (4, 3) if isinstance(ours, nn.BatchNorm1d) else (4, 3, 3, 3)
+    for _ in range(3):
+        x = rng.standard_normal(shape).astype(np.float32) * 3 + 1
+        np.testing.assert_allclose(ours(tl.tensor(x)).detach().numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
+    for key, value in theirs.state_dict().items():
+        np.testing.assert_allclose(ours.state_dict()[key].numpy(), value.numpy(), rtol=1e-5, atol=1e-6, err_msg=key)
+    ours.eval(), theirs.eval()
+    x = rng.standard_normal(shape).astype(np.float32)
+    np.testing.assert_allclose(ours(tl.tensor(x)).detach().numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda nn_: nn_.Conv2d(3, 4, 3, stride=2, padding=1),
+        lambda nn_: nn_.Conv2d(4, 4, (3, 1), groups=2, bias=False, padding="same"),
+        lambda nn_: nn_.MaxPool2d(3, stride=1, padding=1),
+        lambda nn_: nn_.AvgPool2d(2),
+        lambda nn_: nn_.AdaptiveAvgPool2d(1),
+        lambda nn_: nn_.LayerNorm([5, 5]),
+        lambda nn_: nn_.GroupNorm(2, 4),
+        lambda nn_: nn_.Upsample(scale_factor=2),
+    ],
+)
+def test_layers_match_torch_and_have_torch_keys_and_repr(make):
+    torch = torch_or_skip()
+    ours, theirs = make(nn), make(torch.nn)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert repr(ours) == repr(theirs)
+    _copy_parameters(ours, theirs)
+    channels = getattr(ours, "in_channels", 4)
+    x = np.random.default_rng(3).standard_normal((2, channels, 5, 5)).astype(np.float32)
+    check_against_torch(lambda t: ours(t), lambda t: theirs(t), [x], rtol=1e-4, atol=1e-5)
+
+
+def test_conv2d_init_bounds():
+    conv = nn.Conv2d(3, 8, 5)
+    bound = 1 / np.sqrt(3 * 5 * 5)
+    assert float(conv.weight.abs().max()) <= bound and float(conv.bias.abs().max()) <= bound
+
+
+def test_dropout2d_zeroes_whole_channels():
+    tl.manual_seed(0)
+    out = F.dropout2d(tl.ones(8, 16, 3, 3), p=0.5)
+    per_channel = out.reshape(8, 16, 9)
+    assert ((per_channel == 0).all(dim=2) | (per_channel == 2).all(dim=2)).all()
+    assert nn.Dropout2d().eval()(tl.ones(1, 2, 2, 2)).tolist() == tl.ones(1, 2, 2, 2).tolist()
+
+
+# ------------------------------------------------------------------ bad input
+@pytest.mark.parametrize("shape", [(8, 8), (1, 1, 1, 8, 8)])
+def test_conv2d_rejects_2d_and_5d_input(shape):
+    with pytest.raises(RuntimeError, match=r"expected 3D \(unbatched\) or 4D \(batched\) input"):
+        nn.Conv2d(1, 1, 3)(tl.ones(*shape))
+
+
+def test_conv2d_channel_mismatch_names_shapes():
+    with pytest.raises(RuntimeError, match=r"expected input\[1, 3, 8, 8\] to have 1 channels, but got 3 channels"):
+        nn.Conv2d(1, 1, 3)(tl.ones(1, 3, 8, 8))
+
+
+def test_conv2d_kernel_larger_than_padded_input():
+    with pytest.raises(RuntimeError, match=r"padded input size per channel: \(4 x 4\). Kernel size: \(5 x 5\)"):
+        nn.Conv2d(1, 1, 5, padding=1)(tl.ones(1, 1, 2, 2))
+
+
+def test_conv2d_groups_must_divide_channels():
+    with pytest.raises(ValueError, match="in_channels must be divisible by groups"):
+        nn.Conv2d(3, 4, 3, groups=2)
+    with pytest.raises(ValueError, match="out_channels must be divisible by groups"):
+        nn.Conv2d(4, 3, 3, groups=2)
+
+
+def test_conv2d_negative_padding_and_zero_stride():
+    with pytest.raises(ValueError, match="negative padding is not supported"):
+        nn.Conv2d(1, 1, 3, padding=-1)
+    with pytest.raises(ValueError, match="non-positive stride is not supported"):
+        nn.Conv2d(1, 1, 3, stride=0)
+    with pytest.raises(RuntimeError, match="negative padding is not supported"):
+        F.conv2d(tl.ones(1, 1, 4, 4), tl.ones(1, 1, 3, 3), padding=-1)
+    with pytest.raises(RuntimeError, match="non-positive stride is not supported"):
+        F.conv2d(tl.ones(1, 1, 4, 4), tl.ones(1, 1, 3, 3), stride=0)
+
+
+def test_conv2d_same_padding_with_stride():
+    with pytest.raises(ValueError, match="padding='same' is not supported for strided convolutions"):
+        nn.Conv2d(1, 1, 3, stride=2, padding="same")
+
+
+def test_pooling_padding_over_half_the_kernel():
+    with pytest.raises(RuntimeError, match="pad should be at most half of effective kernel size, but got pad=2, kernel_size=3"):
+        F.max_pool2d(tl.ones(1, 1, 6, 6), 3, padding=2)
+    with pytest.raises(RuntimeError, match="pad should be at most half of kernel size, but got pad=2 and kernel_size=2"):
+        F.avg_pool2d(tl.ones(1, 1, 6, 6), 2, padding=2)
+
+
+def test_pooling_output_too_small():
+    with pytest.raises(RuntimeError, match=r"Given input size: \(1x2x2\). Calculated output size: \(1x0x0\). Output size is too small"):
+        F.max_pool2d(tl.ones(1, 1, 2, 2), 3)
+
+
+def test_batch_norm_errors():
+    with pytest.raises(ValueError, match=r"Expected more than 1 value per channel when training, got input size tensorlite.Size\(\[1, 10\]\)"):
+        nn.BatchNorm1d(10)(tl.ones(1, 10))
+    with pytest.raises(ValueError, match=r"BatchNorm2d: expected 4D input \(got 3D input\)"):
+        nn.BatchNorm2d(3)(tl.ones(3, 4, 4))
+    with pytest.raises(ValueError, match=r"expected input with 3 channels at dimension 1"):
+        nn.BatchNorm2d(3)(tl.ones(2, 4, 4, 4))
