@@ -1,4 +1,5 @@
-"""The ``tensorlite`` command: ``info`` (versions and hardware) and ``demo`` (run the lesson demos in order)."""
+"""The ``tensorlite`` command: ``info`` (versions and hardware), ``demo`` (run the lesson demos in order) and
+``bench`` (time the CNN kernels against torch)."""
 import argparse
 import os
 import platform
@@ -46,6 +47,33 @@ def demo(args):
         print(f"--- {script.stem} finished in {time.perf_counter() - start:.1f} s", flush=True)
 
 
+def bench(args):
+    """Time conv2d, max_pool2d and batch_norm (forward, forward+backward) in tensorlite and, if installed, torch;
+    print the table, write the PNG chart and, with ``--json``, every measurement."""
+    from . import bench as kernels
+
+    cases = kernels.select_cases(args.cases)
+    if not cases:
+        sys.exit(f"tensorlite bench: no case matches {args.cases}; available: {[c.name for c in kernels.CASES]}")
+    if args.repeat is not None and args.repeat < 1:
+        sys.exit(f"tensorlite bench: --repeat must be at least 1, got {args.repeat}")
+    repeat = args.repeat or (kernels.QUICK_REPEAT if args.quick else kernels.DEFAULT_REPEAT)
+    gemm_size = kernels.QUICK_GEMM_SIZE if args.quick else kernels.GEMM_SIZE
+    report = kernels.run(cases, devices=args.device, repeat=repeat, gemm_size=gemm_size)
+    print(kernels.format_table(report))
+    if report.measurements and args.png:
+        drawn = kernels.write_chart(report, args.png)
+        print(f"chart: {args.png}" if drawn else "no chart: matplotlib, the 'viz' extra, is not installed")
+    if args.json:
+        kernels.write_json(report, args.json)
+        print(f"json: {args.json}")
+
+
+def comma_list(text):
+    """'cpu,cuda' → ['cpu', 'cuda']."""
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="tensorlite", description="A small PyTorch-like deep-learning framework.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -53,6 +81,15 @@ def build_parser():
     demo_parser = commands.add_parser("demo", help="run the lesson demos in teaching order")
     demo_parser.add_argument("only", nargs="*", help="run only demos whose file name contains one of these")
     demo_parser.set_defaults(run=demo)
+    bench_parser = commands.add_parser("bench", help="time conv2d, max_pool2d and batch_norm against torch")
+    option = bench_parser.add_argument
+    option("--cases", type=comma_list, default=[], help="only cases whose name contains one of these, comma-separated")
+    option("--device", type=comma_list, default=["cpu"], help="devices to time, comma-separated (default: cpu)")
+    option("--repeat", type=int, help="timed runs per library, the fastest kept (default: 10; with --quick: 2)")
+    option("--quick", action="store_true", help="few runs and a small GEMM: a smoke test, not a measurement")
+    option("--json", metavar="PATH", help="also write every measurement and the machine's details as JSON")
+    option("--png", metavar="PATH", default="runs/bench/bench.png", help="bar chart, '' for none (default: %(default)s)")
+    bench_parser.set_defaults(run=bench)
     return parser
 
 

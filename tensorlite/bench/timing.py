@@ -1,0 +1,41 @@
+"""Timing on a shared machine: run the contenders in turns and keep each one's fastest run.
+
+Other processes can only add time to a run, never take it away, so the minimum over N runs is the best
+estimate of what the code itself costs. Running in turns (a, b, a, b, ...) exposes both contenders to the
+same stretches of the machine's load, so a burst of noise cannot fall on one of them only.
+
+A clock times one call on one device. The CPU's is wall-clock time around the call, which is exact because
+CPU kernels finish before they return; a GPU's clock would record CUDA events around the call and synchronise.
+"""
+import math
+import time
+
+import tensorlite as tl
+
+
+def cpu_clock(fn):
+    """Seconds that one call ``fn()`` takes, by ``time.perf_counter``."""
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+CLOCKS = {"cpu": cpu_clock}
+
+
+def why_unavailable(device):
+    """None when ``device`` can be benchmarked here, else a sentence saying why not."""
+    if device == "cuda" and not tl.cuda.is_available():
+        return "no CUDA GPU is usable on this machine (tensorlite.cuda.is_available() is False)"
+    if device not in CLOCKS:
+        return f"the benchmark has no clock for device '{device}' (it times: {', '.join(CLOCKS)})"
+    return None
+
+
+def fastest_in_turns(calls, repeat, clock=cpu_clock):
+    """{name: fewest seconds over ``repeat`` runs} for ``calls`` {name: zero-argument callable}, run in turns."""
+    best = dict.fromkeys(calls, math.inf)
+    for _ in range(repeat):
+        for name, fn in calls.items():
+            best[name] = min(best[name], clock(fn))
+    return best

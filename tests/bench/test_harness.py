@@ -1,0 +1,96 @@
+"""The harness through its Python API, on tiny synthetic cases: timing in turns, devices, reports."""
+import json
+import math
+
+import numpy as np
+import pytest
+
+from tensorlite.bench import BatchNorm2dCase, Conv2dCase, MaxPool2dCase, format_table, run, to_json, write_chart
+from tensorlite.bench.report import aligned, three_significant
+from tensorlite.bench.timing import fastest_in_turns
+from tensorlite.bench.workload import Workload
+from tests.helpers import torch_or_skip
+
+TINY_CASES = [
+    Conv2dCase("tiny-conv", (2, 3, 6, 6), 4, 3, padding=1, input_grad=False),
+    MaxPool2dCase("tiny-pool", (2, 3, 6, 6), 2),
+    BatchNorm2dCase("tiny-bn", (2, 3, 6, 6)),
+]
+
+
+@pytest.fixture(scope="module")
+def report():
+    return run(TINY_CASES, devices=["cpu", "cuda"], repeat=1, gemm_size=32, progress=False)
+
+
+def test_fastest_in_turns_interleaves_and_keeps_the_minimum():
+    order = []
+    durations = {"a": iter([3.0, 1.0, 2.0]), "b": iter([5.0, 6.0, 4.0])}
+
+    def fake_clock(fn):
+        fn()
+        return next(durations[order[-1]])
+
+    best = fastest_in_turns({"a": lambda: order.append("a"), "b": lambda: order.append("b")}, 3, fake_clock)
+    assert order == ["a", "b"] * 3
+    assert best == {"a": 1.0, "b": 4.0}
+
+
+def test_unavailable_device_is_reported_and_the_rest_still_runs(report, capsys):
+    assert [m.device for m in report.measurements] == ["cpu"] * len(TINY_CASES)
+    assert "cuda" in report.skipped_devices
+    run(TINY_CASES[:1], devices=["cuda"], repeat=1, gemm_size=32, progress=False)
+    assert "cuda: not benchmarked" in capsys.readouterr().out
+
+
+def test_json_has_every_figure(report):
+    data = json.loads(json.dumps(to_json(report)))
+    assert {"machine", "gemm_ceiling", "repeat", "skipped_devices", "results"} <= data.keys()
+    assert {"cpu", "logical_cpus", "numpy", "numba", "numba_threads", "date"} <= data["machine"].keys()
+    assert data["gemm_ceiling"]["numpy_gflops"] > 0
+    conv = data["results"][0]
+    assert conv["case"] == "tiny-conv" and conv["input_grad"] is False
+    assert conv["forward_backward_flops"] == 2 * conv["forward_flops"]
+    timings = conv["tensorlite"]
+    assert timings["forward_ms"] > 0 and timings["forward_backward_ms"] > 0
+    assert math.isclose(timings["forward_gflops"], conv["forward_flops"] / timings["forward_ms"] / 1e6)
+    assert data["results"][1]["tensorlite"]["forward_gflops"] is None  # pooling: no FLOP count
+
+
+def test_table_names_every_case(report):
+    text = format_table(report)
+    assert "GEMM ceiling" in text
+    for case in TINY_CASES:
+        assert case.name in text
+
+
+def test_chart_is_a_png(report, tmp_path):
+    pytest.importorskip("matplotlib")
+    assert write_chart(report, tmp_path / "chart.png")
+    assert (tmp_path / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_both_libraries_get_the_same_inputs_and_grad_flags():
+    torch = torch_or_skip()
+    import tensorlite as tl
+
+    for case in TINY_CASES:
+        ours, theirs = Workload(tl, case, "cpu"), Workload(torch, case, "cpu")
+        np.testing.assert_allclose(ours.forward().detach().numpy(), theirs.forward().detach().numpy(), atol=1e-5)
+        assert [t.requires_grad for t in ours.leaves] == [t.requires_grad for t in theirs.leaves]
+        assert ours.input.requires_grad == theirs.input.requires_grad == case.input_grad
+
+
+def test_three_significant_digits_without_exponent():
+    assert [three_significant(v) for v in (0.05123, 1.234, 12.34, 123.4, 1234.5, None)] == [
+        "0.0512", "1.23", "12.3", "123", "1234", "-"
+    ]
+
+
+def test_aligned_table_lines_up_columns_and_fits_group_names():
+    columns = [("", "case", lambda r: r[0]), ("", "shape", lambda r: r[1]), ("", "grad", lambda r: r[2]),
+               ("a long group name", "ms", lambda r: r[3])]
+    lines = aligned(columns, [("x", "1x1", "no", "1.5"), ("longer", "2x2", "yes", "10.25")])
+    assert lines[0].rstrip().endswith("a long group name")
+    assert len({len(line) for line in lines[1:]}) == 1  # headings, rule and rows all end at the same column
+    assert lines[3].endswith("  1.5") and lines[4].startswith("longer")
