@@ -1,5 +1,5 @@
-"""The ``tensorlite`` command: ``info`` (versions and hardware), ``demo`` (run the lesson demos in order) and
-``bench`` (time the CNN kernels against torch)."""
+"""The ``tensorlite`` command: ``info`` (versions and hardware), ``demo`` (the lesson demos in order),
+``bench`` (time the CNN kernels against torch) and ``train`` (the MNIST lesson)."""
 import argparse
 import os
 import platform
@@ -69,6 +69,14 @@ def bench(args):
         print(f"json: {args.json}")
 
 
+def train(args):
+    """Train the MNIST lesson's CNN with the lesson's recipe (see ``tensorlite.train.mnist``)."""
+    from .train import TrainConfig, train_and_report
+
+    options = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__}
+    train_and_report(TrainConfig(**options))
+
+
 def comma_list(text):
     """'cpu,cuda' → ['cpu', 'cuda']."""
     return [item.strip() for item in text.split(",") if item.strip()]
@@ -90,6 +98,20 @@ def build_parser():
     option("--json", metavar="PATH", help="also write every measurement and the machine's details as JSON")
     option("--png", metavar="PATH", default="runs/bench/bench.png", help="bar chart, '' for none (default: %(default)s)")
     bench_parser.set_defaults(run=bench)
+    train_parser = commands.add_parser("train", help="train the MNIST lesson's CNN")
+    train_parser.add_argument("task", choices=["mnist"], help="what to train")
+    option = train_parser.add_argument
+    option("--epochs", type=int, default=3)
+    option("--batch-size", type=int, default=64)
+    option("--lr", type=float, default=0.01)
+    option("--momentum", type=float, default=0.5)
+    option("--device", default="cpu", help="cpu or cuda")
+    option("--seed", type=int, default=0)
+    option("--out", default="runs/mnist", help="checkpoints and pictures go here (default: %(default)s)")
+    option("--root", help="data folder (default: $TENSORLITE_DATA or ~/.cache/tensorlite)")
+    option("--resume", metavar="CHECKPOINT", help="continue from an epoch_N.npz checkpoint")
+    option("--limit", type=int, help="train on the first LIMIT images only (a quick run)")
+    train_parser.set_defaults(run=train)
     return parser
 
 

@@ -34,9 +34,9 @@ def mnist_like_split(n, seed, size=6):
     return rng.integers(0, 256, (n, size, size), dtype=np.uint8), rng.integers(0, 10, n, dtype=np.uint8)
 
 
-def mnist_like_files(n_train=10, n_test=4):
+def mnist_like_files(n_train=10, n_test=4, size=6):
     """``{name: (uncompressed bytes, gz bytes)}`` for the four files of a tiny MNIST-like dataset."""
-    (train_x, train_y), (test_x, test_y) = mnist_like_split(n_train, 0), mnist_like_split(n_test, 1)
+    (train_x, train_y), (test_x, test_y) = mnist_like_split(n_train, 0, size), mnist_like_split(n_test, 1, size)
     arrays = {
         "train-images-idx3-ubyte": train_x, "train-labels-idx1-ubyte": train_y,
         "t10k-images-idx3-ubyte": test_x, "t10k-labels-idx1-ubyte": test_y,
