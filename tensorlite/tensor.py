@@ -247,17 +247,34 @@ class Tensor:
     def zero_(self):
         return self._write(0)
 
+    def _inplace(self, kernel, other, alpha=1):
+        """self = kernel(self, alpha * other), computed by the backend straight into this tensor's storage
+        (no graph: in-place ops are for optimisers, running statistics and tensors outside autograd)."""
+        self._check_inplace()
+        b = self._backend
+        if isinstance(other, Tensor):
+            if other.device != self.device:
+                raise RuntimeError(
+                    f"Expected all tensors to be on the same device, but found at least two devices, {self.device} "
+                    f"and {other.device}!"
+                )
+            other = other._array
+        if alpha != 1:
+            other = b.multiply(other, alpha)
+        b.copy_into(self._array, getattr(b, kernel)(self._array, other))
+        return self
+
     def add_(self, other, alpha=1):
-        return self._write(self + other * alpha if alpha != 1 else self + other)
+        return self._inplace("add", other, alpha)
 
     def sub_(self, other, alpha=1):
-        return self._write(self - other * alpha if alpha != 1 else self - other)
+        return self._inplace("subtract", other, alpha)
 
     def mul_(self, other):
-        return self._write(self * other)
+        return self._inplace("multiply", other)
 
     def div_(self, other):
-        return self._write(self / other)
+        return self._inplace("true_divide", other)
 
     def clamp_(self, min=None, max=None):
         return self._write(self.clamp(min, max))
@@ -268,17 +285,7 @@ class Tensor:
     def normal_(self, mean=0.0, std=1.0, generator=None):
         return self._write(random.normal(mean, std, self.shape, generator=generator, dtype=self.dtype, device=self.device))
 
-    def __iadd__(self, other):
-        return self._write(self + other)
-
-    def __isub__(self, other):
-        return self._write(self - other)
-
-    def __imul__(self, other):
-        return self._write(self * other)
-
-    def __itruediv__(self, other):
-        return self._write(self / other)
+    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
 
     def __setitem__(self, index, value):
         """``X[:, 2:6] = 0``: write into a slice of a tensor that does not need grad."""

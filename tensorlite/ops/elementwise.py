@@ -19,6 +19,8 @@ def _new(array, like):
 # --------------------------------------------------------------------- operands
 def broadcast_shapes(*shapes):
     """The shape that ``shapes`` broadcast to, or torch's error naming the first mismatching dimension."""
+    if len(shapes) == 2 and shapes[0] == shapes[1]:
+        return tuple(shapes[0])
     ndim = max(len(s) for s in shapes)
     out = []
     for i in range(-ndim, 0):
@@ -41,6 +43,12 @@ def promote_types(a, b):
     return dtypes.as_dtype(np.promote_types(a.numpy, b.numpy))
 
 
+def _scalar_tensor(value, like):
+    """A 0-d tensor of the Python scalar ``value`` on ``like``'s device, in the dtype it takes next to ``like``."""
+    dtype = _scalar_dtype(value, like.dtype)
+    return Tensor(like._backend.asarray(value, dtype.numpy), like.device)
+
+
 def _scalar_dtype(value, other):
     """The dtype a Python scalar takes next to a tensor of dtype ``other`` (scalars never widen a tensor)."""
     if isinstance(value, (bool, np.bool_)) or (isinstance(value, numbers.Integral) and other is not dtypes.bool):
@@ -55,14 +63,17 @@ def promote(a, b):
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(f"expected at least one Tensor operand, got {type(a).__name__} and {type(b).__name__}")
     if not isinstance(a, Tensor):
-        a = tensor(a, dtype=_scalar_dtype(a, b.dtype), device=b.device)
+        a = _scalar_tensor(a, b)
     elif not isinstance(b, Tensor):
-        b = tensor(b, dtype=_scalar_dtype(b, a.dtype), device=a.device)
-    if a.device != b.device:
+        b = _scalar_tensor(b, a)
+    elif a.device != b.device:
         raise RuntimeError(
             f"Expected all tensors to be on the same device, but found at least two devices, {a.device} and {b.device}!"
         )
-    common = promote_types(a.dtype, b.dtype)
+    dtype_a, dtype_b = a.dtype, b.dtype
+    if dtype_a is dtype_b:
+        return a, b
+    common = promote_types(dtype_a, dtype_b)
     return a.to(common), b.to(common)
 
 

@@ -36,13 +36,12 @@ class SGD(Optimizer):
     def _update(self, param, grad, state, group):
         momentum = group["momentum"]
         if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
+            grad = grad.add(param, alpha=group["weight_decay"])
         if momentum != 0:
             buffer = state.get("momentum_buffer")
             if buffer is None:
-                buffer = grad.clone()
+                buffer = state["momentum_buffer"] = grad.detach().clone()
             else:
-                buffer = momentum * buffer + (1 - group["dampening"]) * grad
-            state["momentum_buffer"] = buffer
-            grad = grad + momentum * buffer if group["nesterov"] else buffer
-        param.sub_(group["lr"] * grad)
+                buffer.mul_(momentum).add_(grad, alpha=1 - group["dampening"])
+            grad = grad.add(buffer, alpha=momentum) if group["nesterov"] else buffer
+        param.add_(grad, alpha=-group["lr"])
