@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 import tensorlite as tl
 from tensorlite import nn
+from tensorlite.utils.viz import new_figure, save_figure
 
 OUT = Path("runs/demos")
 
@@ -33,28 +34,20 @@ def accuracy(model, x, y):
 
 
 def save_decision_regions(model, x, y, path):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed (pip install tensorlite[viz]); no picture written")
+    fig = new_figure(figsize=(5, 5))
+    if fig is None:
         return
     grid = np.linspace(-1.3, 1.3, 200, dtype=np.float32)
     gx, gy = np.meshgrid(grid, grid)
     with tl.no_grad():
         logits = model(tl.tensor(np.stack([gx.ravel(), gy.ravel()], axis=1)))
     region = logits.softmax(dim=1)[:, 1].numpy().reshape(gx.shape)
-    fig, ax = plt.subplots(figsize=(5, 5))
+    ax = fig.subplots()
     ax.contourf(gx, gy, region, levels=20, cmap="RdBu_r", alpha=0.6)
     ax.scatter(*x.numpy().T, c=y.numpy(), cmap="RdBu_r", s=8, edgecolors="k", linewidths=0.3)
     ax.set_title("MLP decision regions on the spiral")
     ax.set_aspect("equal")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    print(f"decision regions written to {path}")
+    save_figure(fig, path, "decision regions")
 
 
 def main(steps=400):
