@@ -62,8 +62,7 @@ def bench(args):
     report = kernels.run(cases, devices=args.device, repeat=repeat, gemm_size=gemm_size)
     print(kernels.format_table(report))
     if report.measurements and args.png:
-        drawn = kernels.write_chart(report, args.png)
-        print(f"chart: {args.png}" if drawn else "no chart: matplotlib, the 'viz' extra, is not installed")
+        kernels.write_chart(report, args.png)
     if args.json:
         kernels.write_json(report, args.json)
         print(f"json: {args.json}")

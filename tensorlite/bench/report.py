@@ -8,6 +8,8 @@ import json
 import math
 from pathlib import Path
 
+from ..utils.viz import new_figure, save_figure
+
 LEGEND = (
     "f+b: forward+backward. GFLOP/s: convolutions only, FLOPs counted as in tensorlite/bench/cases.py.\n"
     "tl/torch: tensorlite's time over torch's (above 1: tensorlite is slower)."
@@ -144,17 +146,15 @@ def format_table(report):
 # --------------------------------------------------------------------- the chart
 def write_chart(report, path):
     """A horizontal bar chart of forward+backward ms per case, tensorlite beside torch, one panel per device,
-    on a log axis when the times span more than a factor of 30. Returns False, writing nothing, when
-    matplotlib (the ``viz`` extra) is not installed."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        return False
+    on a log axis when the times span more than a factor of 30. Without matplotlib (the ``viz`` extra) it says
+    so and writes nothing."""
     rows = [result_row(measurement) for measurement in report.measurements]
     devices = list(dict.fromkeys(row["device"] for row in rows))
     libraries = [lib for lib in ("tensorlite", "torch") if rows and rows[0][lib] is not None]
     n_cases = len(rows) // max(1, len(devices))
-    figure = Figure(figsize=(7, 1.2 + 0.32 * n_cases * len(devices)), layout="constrained")
+    figure = new_figure(figsize=(7, 1.2 + 0.32 * n_cases * len(devices)), layout="constrained")
+    if figure is None:
+        return
     for panel, device in enumerate(devices, start=1):
         axes = figure.add_subplot(len(devices), 1, panel)
         device_rows = [row for row in rows if row["device"] == device]
@@ -171,7 +171,4 @@ def write_chart(report, path):
         axes.set_xlabel(f"forward+backward, ms (fastest of {report.repeat}; lower is better)", fontsize=8)
         axes.set_title(f"{device}: {report.machine['cpu']}", fontsize=9)
         axes.legend(fontsize=8)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    return True
+    save_figure(figure, path, "chart")
