@@ -1,6 +1,7 @@
 """The ``tensorlite`` command: ``info`` (versions and hardware), ``demo`` (the lesson demos in order),
 ``bench`` (time the CNN kernels against torch) and ``train`` (the MNIST lesson)."""
 import argparse
+import json
 import os
 import platform
 import runpy
@@ -52,6 +53,15 @@ def bench(args):
     print the table, write the PNG chart and, with ``--json``, every measurement."""
     from . import bench as kernels
 
+    if args.recipe:
+        from .bench.training import compare_mnist, format_comparison
+
+        result = compare_mnist(epochs=args.epochs, root=args.root)
+        print(format_comparison(result))
+        if args.json:
+            Path(args.json).write_text(json.dumps(result, indent=2))
+            print(f"json: {args.json}")
+        return
     cases = kernels.select_cases(args.cases)
     if not cases:
         sys.exit(f"tensorlite bench: no case matches {args.cases}; available: {[c.name for c in kernels.CASES]}")
@@ -96,6 +106,10 @@ def build_parser():
     option("--quick", action="store_true", help="few runs and a small GEMM: a smoke test, not a measurement")
     option("--json", metavar="PATH", help="also write every measurement and the machine's details as JSON")
     option("--png", metavar="PATH", default="runs/bench/bench.png", help="bar chart, '' for none (default: %(default)s)")
+    option("--recipe", choices=["mnist"], help="instead of the kernel table: train the MNIST recipe in tensorlite, "
+           "then in torch, and compare seconds, accuracy and peak memory per epoch")
+    option("--epochs", type=int, default=3, help="epochs for --recipe (default: %(default)s)")
+    option("--root", help="MNIST data folder for --recipe (default: $TENSORLITE_DATA or ~/.cache/tensorlite)")
     bench_parser.set_defaults(run=bench)
     train_parser = commands.add_parser("train", help="train the MNIST lesson's CNN")
     train_parser.add_argument("task", choices=["mnist"], help="what to train")

@@ -1,0 +1,116 @@
+"""The MNIST recipe end to end, tensorlite against torch, back to back, each in its own process.
+
+tensorlite runs ``tensorlite train mnist`` as a user would: through its own ``DataLoader`` and transforms.
+torch runs its fastest simple loop: the whole normalised training set pre-loaded as one tensor, a random
+permutation per epoch, batches cut by index slicing, no DataLoader. Same network, same recipe (batch 64,
+SGD lr 0.01 momentum 0.5, cross-entropy), same test set. Each process's peak resident memory comes from
+the operating system (``wait4``), so neither run's memory is counted in the other's.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .machine import describe_machine
+
+
+def torch_mnist(epochs, seed, root, report_path):
+    """The recipe in torch with pre-loaded tensors; writes {'test_accuracy': [...], 'seconds': [...]} as JSON."""
+    import torch
+    from torch import nn
+
+    from ..data.datasets import MNIST
+
+    torch.manual_seed(seed)
+
+    def normalised(split):
+        images = torch.from_numpy(split.data.numpy()).float().div_(255).sub_(0.1307).div_(0.3081)
+        return images.unsqueeze(1), torch.from_numpy(split.targets.numpy())
+
+    train_x, train_y = normalised(MNIST(root, train=True, download=True))
+    test_x, test_y = normalised(MNIST(root, train=False, download=True))
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.conv2, self.fc = nn.Conv2d(1, 10, 5), nn.Conv2d(10, 20, 5), nn.Linear(320, 10)
+
+        def forward(self, x):
+            x = torch.relu(torch.max_pool2d(self.conv1(x), 2))
+            x = torch.relu(torch.max_pool2d(self.conv2(x), 2))
+            return self.fc(x.flatten(1))
+
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.5)
+    history = {"test_accuracy": [], "seconds": []}
+    for _ in range(epochs):
+        start = time.perf_counter()
+        order = torch.randperm(len(train_x))
+        for i in range(0, len(order), 64):
+            batch = order[i : i + 64]
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(train_x[batch]), train_y[batch]).backward()
+            optimizer.step()
+        history["seconds"].append(time.perf_counter() - start)
+        with torch.no_grad():
+            history["test_accuracy"].append((model(test_x).argmax(1) == test_y).float().mean().item())
+        epoch = len(history["seconds"])
+        print(f"torch epoch {epoch}: test accuracy {history['test_accuracy'][-1]:.2%}, {history['seconds'][-1]:.1f} s")
+    Path(report_path).write_text(json.dumps(history))
+
+
+def run_measured(command):
+    """Run ``command``, streaming its output; return its peak resident memory in MB (Linux ``wait4``)."""
+    process = subprocess.Popen(command)
+    _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(command)} failed with exit status {os.waitstatus_to_exitcode(status)}")
+    return usage.ru_maxrss / 1024
+
+
+def compare_mnist(epochs=3, seed=0, root=None):
+    """Train the recipe in tensorlite, then in torch; return both histories with each process's peak memory."""
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        root_args = ["--root", root] if root else []
+        tl_memory = run_measured(
+            [sys.executable, "-m", "tensorlite", "train", "mnist", "--epochs", str(epochs), "--seed", str(seed),
+             "--out", str(scratch / "tensorlite"), *root_args]
+        )
+        from ..utils.serialization import load
+
+        tl_history = load(scratch / "tensorlite" / f"epoch_{epochs}.npz")["history"]
+        torch_memory = run_measured(
+            [sys.executable, "-m", "tensorlite.bench.training", str(epochs), str(seed), root or "",
+             str(scratch / "torch.json")]
+        )
+        torch_history = json.loads((scratch / "torch.json").read_text())
+    return {
+        "machine": describe_machine(),
+        "epochs": epochs,
+        "tensorlite": {**{k: tl_history[k] for k in ("test_accuracy", "seconds")}, "peak_rss_mb": tl_memory},
+        "torch": {**torch_history, "peak_rss_mb": torch_memory},
+    }
+
+
+def format_comparison(result):
+    """The two runs side by side, one row per epoch, then peak memory."""
+    header = ("epoch", "tensorlite acc", "tensorlite s", "torch acc", "torch s", "tl/torch s")
+    lines = ["  ".join(f"{h:>{len(h)}}" for h in header)]
+    tl, torch = result["tensorlite"], result["torch"]
+    for epoch in range(result["epochs"]):
+        lines.append(
+            f"{epoch + 1:>5}  {tl['test_accuracy'][epoch]:>14.2%}  {tl['seconds'][epoch]:>12.1f}  "
+            f"{torch['test_accuracy'][epoch]:>9.2%}  {torch['seconds'][epoch]:>7.1f}  "
+            f"{tl['seconds'][epoch] / torch['seconds'][epoch]:>10.2f}"
+        )
+    lines.append(f"peak resident memory: tensorlite {tl['peak_rss_mb']:,.0f} MB, torch {torch['peak_rss_mb']:,.0f} MB")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    epochs, seed, root, report_path = sys.argv[1:]
+    torch_mnist(int(epochs), int(seed), root or None, report_path)
