@@ -8,19 +8,7 @@ The kernels trust their arguments; checking them (and naming the layer in the er
 """
 import numpy as np
 
-
-def conv_output_size(n, k, s, p, d):
-    """Output length of a convolution along one axis: floor((n + 2p - d(k - 1) - 1) / s) + 1."""
-    return (n + 2 * p - d * (k - 1) - 1) // s + 1
-
-
-def pool_output_size(n, k, s, p, d, ceil_mode):
-    """Output length of a pooling along one axis: conv_output_size, rounded up instead of down when
-    ``ceil_mode``, but the last window must start inside the input or the left padding (PyTorch's rule)."""
-    if not ceil_mode:
-        return conv_output_size(n, k, s, p, d)
-    out = (n + 2 * p - d * (k - 1) - 1 + s - 1) // s + 1
-    return out - 1 if (out - 1) * s >= n + p else out
+from .geometry import conv_output_size, pool_output_size  # noqa: F401  (the output-size rules, shared)
 
 
 def corr2d(X, K):

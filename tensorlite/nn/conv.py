@@ -1,6 +1,4 @@
 """``Conv2d``: a learnable bank of 2-D filters slid over the input (cross-correlation, as in torch)."""
-import math
-
 from ..backends.geometry import pair
 from ..tensor import empty
 from . import functional as F
@@ -52,11 +50,7 @@ class Conv2d(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init.calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, input):
         if input.dim() not in (3, 4):
