@@ -339,7 +339,8 @@ class LeakyReLU(Function):
         ctx.save_for_backward(a)
         ctx.slope = slope
         b = a._backend
-        return _new(b.where(b.greater(a._array, 0), a._array, a._array * a.dtype.numpy.type(slope)), a)
+        scaled = b.multiply(a._array, b.asarray(slope, a.dtype.numpy))
+        return _new(b.where(b.greater(a._array, b.asarray(0, a.dtype.numpy)), a._array, scaled), a)
 
     @staticmethod
     def backward(ctx, grad):

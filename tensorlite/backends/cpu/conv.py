@@ -9,6 +9,8 @@ Keeping the batch inside the columns makes the whole batch one large GEMM (BLAS 
 for the price of transposing the output from (C_out, N, ...) to (N, C_out, ...). The backward pass is two
 more GEMMs and col2im, the adjoint of im2col, which adds each column back onto the window it came from.
 """
+import math
+
 import numba
 import numpy as np
 
@@ -59,27 +61,48 @@ def _pair(values):
 
 
 def _pad(x, padding):
-    """x zero-padded by (ph, pw) on both sides of H and W, as a new C-contiguous array."""
+    """x zero-padded by (ph, pw) on both sides of H and W, C-contiguous (x itself when it already is, unpadded)."""
     (n, c, h, w), (ph, pw) = x.shape, padding
+    if ph == pw == 0:
+        return np.ascontiguousarray(x)
     x_pad = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
     x_pad[:, :, ph:ph + h, pw:pw + w] = x
     return x_pad
 
 
-CHUNK_BYTES = 8 << 20
+CHUNK_BYTES = 4 << 20
+KEEP_BYTES = 64 << 20
+_kept = {}
 
 
 def _chunks(n_img, image_bytes):
-    """Slices of the batch whose im2col columns take about CHUNK_BYTES: enough work for a fast GEMM, small enough
-    to stay in the cache between im2col and the GEMM and to be recycled by malloc (no page faults per call)."""
+    """Slices of the batch whose im2col columns take about CHUNK_BYTES: enough work for a fast GEMM, small
+    enough to stay in the cache between im2col and the GEMM."""
     step = max(1, CHUNK_BYTES // image_bytes)
     return [slice(start, min(start + step, n_img)) for start in range(0, n_img, step)]
 
 
+def _scratch(name, shape, dtype):
+    """An uninitialised array for a big temporary, on a buffer kept from the last call: allocating megabytes
+    afresh costs page faults, which doubled the time of the small MNIST convolutions. A buffer is taken out of
+    _kept while in use (see _keep), so two threads never share one."""
+    nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+    buffer = _kept.pop(name, None)
+    if buffer is None or buffer.nbytes < nbytes:
+        buffer = np.empty(nbytes, dtype=np.uint8)
+    return buffer[:nbytes].view(dtype).reshape(shape)
+
+
+def _keep(name, array):
+    """Keep the buffer under a _scratch array for the next call (unless it is over KEEP_BYTES)."""
+    if array.base.nbytes <= KEEP_BYTES:
+        _kept[name] = array.base
+
+
 def _columns(x_pad, kernel_hw, out_hw, stride, dilation):
-    """im2col of the padded images x_pad: (C_in, kH, kW, N, Ho, Wo)."""
+    """im2col of the padded images x_pad: (C_in, kH, kW, N, Ho, Wo), on the "columns" scratch buffer."""
     n, c = x_pad.shape[:2]
-    cols = np.empty((c, *kernel_hw, n, *out_hw), dtype=x_pad.dtype)
+    cols = _scratch("columns", (c, *kernel_hw, n, *out_hw), x_pad.dtype)
     _im2col(x_pad, cols, stride, dilation)
     return cols
 
@@ -102,8 +125,8 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups):
     x (N, C_in, H, W), weight (C_out, C_in/G, kH, kW), bias (C_out,) or None -> out (N, C_out, Ho, Wo), x's dtype.
     Optimisations: im2col in Numba, then per group one GEMM per chunk of the batch,
     w (C_out/G, K) @ cols (K, n*Ho*Wo) with K = C_in/G*kH*kW, in numpy's multithreaded BLAS; chunks of
-    about CHUNK_BYTES of columns stay in cache; the bias is added by the pass that transposes each chunk's
-    result from (C_out, n, Ho*Wo) to (n, C_out, Ho*Wo).
+    about CHUNK_BYTES of columns stay in cache, on buffers kept between calls; the bias is added by the pass
+    that transposes each chunk's result from (C_out, n, Ho*Wo) to (n, C_out, Ho*Wo).
     """
     weight = weight.astype(x.dtype, copy=False)
     stride, padding, dilation, out_hw, chunks = _geometry(x, weight, stride, padding, dilation)
@@ -114,8 +137,11 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups):
     out = np.empty((n, c_out, out_hw[0] * out_hw[1]), dtype=x.dtype)
     for chunk in chunks:
         cols = _columns(x_pad[chunk], weight.shape[2:], out_hw, stride, dilation)
-        out_t = np.matmul(w, cols.reshape(groups, w.shape[2], -1)).reshape(c_out, -1, out.shape[2])
-        np.add(out_t.transpose(1, 0, 2), bias, out=out[chunk], casting="unsafe")
+        cols = cols.reshape(groups, w.shape[2], -1)
+        out_t = np.matmul(w, cols, out=_scratch("product", w.shape[:2] + cols.shape[2:], x.dtype))
+        np.add(out_t.reshape(c_out, -1, out.shape[2]).transpose(1, 0, 2), bias, out=out[chunk], casting="unsafe")
+        _keep("columns", cols)
+        _keep("product", out_t)
     return out.reshape(n, c_out, *out_hw)
 
 
@@ -135,15 +161,19 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups):
     (h, w), (ph, pw), c_out = x.shape[2:], padding, weight.shape[0]
     w_t = weight.reshape(groups, c_out // groups, -1).transpose(0, 2, 1)
     x_pad = _pad(x, padding)
-    grad_x_pad = np.zeros_like(x_pad)
+    grad_x_pad = np.zeros(x_pad.shape, dtype=x.dtype)
     grad_weight = np.zeros((groups, c_out // groups, w_t.shape[1]), dtype=x.dtype)
     for chunk in chunks:
         cols = _columns(x_pad[chunk], weight.shape[2:], out_hw, stride, dilation)
-        cols_t = cols.reshape(groups, w_t.shape[1], -1).transpose(0, 2, 1)
-        grad_t = np.ascontiguousarray(grad_out[chunk].transpose(1, 0, 2, 3), dtype=x.dtype)
+        grad_t = _scratch("product", (c_out,) + grad_out[chunk].shape[:1] + out_hw, x.dtype)
+        np.copyto(grad_t, grad_out[chunk].transpose(1, 0, 2, 3))
         grad_t = grad_t.reshape(groups, c_out // groups, -1)
-        grad_weight += np.matmul(grad_t, cols_t)
-        _col2im(np.matmul(w_t, grad_t).reshape(cols.shape), grad_x_pad[chunk], stride, dilation)
-    grad_x = np.ascontiguousarray(grad_x_pad[:, :, ph:ph + h, pw:pw + w])
+        grad_weight += np.matmul(grad_t, cols.reshape(groups, w_t.shape[1], -1).transpose(0, 2, 1))
+        grad_cols = np.matmul(w_t, grad_t, out=_scratch("grad_columns", w_t.shape[:2] + grad_t.shape[2:], x.dtype))
+        _col2im(grad_cols.reshape(cols.shape), grad_x_pad[chunk], stride, dilation)
+        _keep("columns", cols)
+        _keep("product", grad_t)
+        _keep("grad_columns", grad_cols)
+    grad_x = grad_x_pad[:, :, ph:ph + h, pw:pw + w]
     grad_bias = grad_out.sum(axis=(0, 2, 3), dtype=x.dtype)
-    return grad_x, grad_weight.reshape(weight.shape), grad_bias
+    return np.ascontiguousarray(grad_x), grad_weight.reshape(weight.shape), grad_bias

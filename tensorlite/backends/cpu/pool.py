@@ -143,7 +143,7 @@ def _avg_pool(x, out, kernel_size, stride, padding, count_include_pad, divisor_o
                 total = 0.0
                 for r in range(r_lo, r_hi):
                     for c in range(c_lo, c_hi):
-                        total += x[q, r, c]
+                        total += x[q, np.uintp(r), np.uintp(c)]
                 out[q, i, j] = total / divisor
 
 
@@ -163,7 +163,7 @@ def _avg_pool_backward(grad_out, grad_x, kernel_size, stride, padding, count_inc
                 share = grad_out[q, i, j] / divisor
                 for r in range(r_lo, r_hi):
                     for c in range(c_lo, c_hi):
-                        grad_x[q, r, c] += share
+                        grad_x[q, np.uintp(r), np.uintp(c)] += share
 
 
 def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
