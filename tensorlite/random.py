@@ -92,5 +92,12 @@ def randperm(n, generator=None, dtype=None, device=None):
 
 
 def bernoulli_mask(p_keep, size, generator=None, dtype=None, device=None):
-    """1 with probability ``p_keep``, else 0 (dropout's mask)."""
-    return _sample(lambda r, s: r.random(s) < p_keep, size, generator, dtype, device)
+    """1 with probability ``p_keep``, else 0 (dropout's mask), drawn by the device's backend: on the CPU from
+    the generator itself, on a GPU by a device kernel seeded from the generator (no host-to-device copy)."""
+    from .tensor import Tensor, _size
+
+    dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    device = as_device(device)
+    shape = _size(size) if isinstance(size, tuple) else _size((size,))
+    rng = (generator or default_generator).rng
+    return Tensor(backend_for(device).bernoulli(rng, p_keep, shape, dtype.numpy), device)

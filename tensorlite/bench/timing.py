@@ -20,13 +20,37 @@ def cpu_clock(fn):
     return time.perf_counter() - start
 
 
-CLOCKS = {"cpu": cpu_clock}
+def cuda_clock(fn):
+    """Seconds that one call ``fn()`` takes on the GPU, by CUDA events: synchronise (so earlier work is not
+    counted), record a start event, call, record an end event, wait for it, read the elapsed time between them."""
+    from numba import cuda
+
+    cuda.synchronize()
+    start, end = cuda.event(timing=True), cuda.event(timing=True)
+    start.record()
+    fn()
+    end.record()
+    end.synchronize()
+    return cuda.event_elapsed_time(start, end) / 1000.0
+
+
+CLOCKS = {"cpu": cpu_clock, "cuda": cuda_clock}
+
+
+def _cuda_simulated():
+    try:
+        from numba import config
+    except ImportError:
+        return False
+    return bool(getattr(config, "ENABLE_CUDASIM", False))
 
 
 def why_unavailable(device):
     """None when ``device`` can be benchmarked here, else a sentence saying why not."""
     if device == "cuda" and not tl.cuda.is_available():
         return "no CUDA GPU is usable on this machine (tensorlite.cuda.is_available() is False)"
+    if device == "cuda" and _cuda_simulated():
+        return "no CUDA GPU is usable on this machine (only numba's CUDA simulator, NUMBA_ENABLE_CUDASIM=1, which is not timed)"
     if device not in CLOCKS:
         return f"the benchmark has no clock for device '{device}' (it times: {', '.join(CLOCKS)})"
     return None

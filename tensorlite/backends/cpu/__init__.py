@@ -91,6 +91,11 @@ def index_add(shape, index, values, dtype):
     return out
 
 
+def bernoulli(rng, p_keep, shape, dtype):
+    """1 with probability ``p_keep``, else 0, in ``dtype`` (dropout's mask), drawn from ``rng`` (a NumPy Generator)."""
+    return np.asarray(rng.random(shape) < p_keep, dtype=dtype)
+
+
 def copy_into(dst, src):
     """Write ``src`` into ``dst`` in place; casting only within a kind (float → int raises, as torch does)."""
     np.copyto(dst, src, casting="same_kind")
