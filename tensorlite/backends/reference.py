@@ -61,13 +61,15 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups):
     return out if bias is None else out + bias.reshape(-1, 1, 1).astype(x.dtype)
 
 
-def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups):
+def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, input_grad=True):
     """Gradients of conv2d_forward: each output (i, j) sends grad_out[..., i, j] back to its window,
 
-        grad_x_pad[window(i, j)] += sum_o grad_out[n, o, i, j] * w[o]     grad_w[o] += sum_n grad_out[n, o, i, j] * window(i, j)
+        grad_x_pad[n, window(i, j)] += sum_o grad_out[n, o, i, j] * w[o]
+        grad_w[o] += sum_n grad_out[n, o, i, j] * x_pad[n, window(i, j)]
         grad_bias[o] = sum_{n, i, j} grad_out[n, o, i, j]
 
-    and grad_x is grad_x_pad without its padding. Returns (grad_x, grad_weight, grad_bias) shaped like x, weight, bias.
+    and grad_x is grad_x_pad without its padding. Returns (grad_x, grad_weight, grad_bias) shaped like x, weight, bias;
+    grad_x is None when ``input_grad`` is False.
     """
     xg, wg, (ho, wo) = _conv_setup(x, weight, stride, padding, dilation, groups)
     gg = grad_out.reshape(xg.shape[:2] + wg.shape[1:2] + (ho, wo))
@@ -79,7 +81,7 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups):
             grad_wg += np.einsum("ngo,ngchw->gochw", gg[..., i, j], xg[window])
     (ph, pw), (h, w) = padding, x.shape[2:]
     grad_x = grad_xg.reshape(x.shape[:2] + grad_xg.shape[3:])[:, :, ph:ph + h, pw:pw + w]
-    return grad_x, grad_wg.reshape(weight.shape), grad_out.sum(axis=(0, 2, 3))
+    return grad_x if input_grad else None, grad_wg.reshape(weight.shape), grad_out.sum(axis=(0, 2, 3))
 
 
 # -------------------------------------------------------------------------------------------------- pooling
@@ -106,7 +108,8 @@ def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
         indices[n, c, i, j] = r * W + q of the first maximum, or of the last NaN if there is one (as torch)
 
     Window (i, j) covers rows i*sh - ph + dh*a (a < kH) and columns likewise; the padding is -inf, so only
-    positions inside the input can win. x (N, C, H, W) -> out, indices (N, C, Ho, Wo), indices int64.
+    positions inside the input can win (each window must cover one: with dilation it may not, and torch then
+    returns -inf). x (N, C, H, W) -> out, indices (N, C, Ho, Wo), indices int64.
     """
     n, c, h, w = x.shape
     ho, wo = _pool_output_hw(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
@@ -123,7 +126,7 @@ def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
             last_nan = flat.size - 1 - is_nan[..., ::-1].argmax(axis=2)
             best = np.where(is_nan.any(axis=2), last_nan, window.argmax(axis=2))
             indices[:, :, i, j] = flat[best]
-            out[:, :, i, j] = np.take_along_axis(planes, indices[:, :, i, j, None], axis=2)[..., 0]
+            out[:, :, i, j] = np.take_along_axis(window, best[..., None], axis=2)[..., 0]
     return out, indices
 
 
@@ -216,14 +219,6 @@ def batch_norm_forward(x, weight, bias, eps):
     mean = x.mean(axis=axes)
     invstd = 1.0 / np.sqrt(x.var(axis=axes) + eps)
     return _normalise(x, weight, bias, mean, invstd), mean.astype(x.dtype), invstd.astype(x.dtype)
-
-
-def batch_norm_inference(x, weight, bias, running_mean, running_var, eps):
-    """Batch normalisation with stored statistics (eval mode), per channel c = axis 1:
-
-        out[:, c] = (x[:, c] - running_mean_c) / sqrt(running_var_c + eps) * weight_c + bias_c
-    """
-    return _normalise(x, weight, bias, running_mean, 1.0 / np.sqrt(running_var + eps))
 
 
 def batch_norm_backward(grad_out, x, weight, mean, invstd):

@@ -26,10 +26,10 @@ class Conv2d(Function):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         grad_x, grad_weight, grad_bias = grad._backend.conv2d_backward(
-            grad._array, x._array, weight._array, *ctx.geometry
+            grad._array, x._array, weight._array, *ctx.geometry, input_grad=ctx.needs_input_grad[0]
         )
-        wrap = lambda array: None if array is None else Tensor(array, grad.device)  # noqa: E731
-        return wrap(grad_x), wrap(grad_weight), wrap(grad_bias) if ctx.has_bias else None, None, None, None, None
+        grad_bias = grad_bias if ctx.has_bias else None
+        return (*(None if g is None else Tensor(g, grad.device) for g in (grad_x, grad_weight, grad_bias)),) + (None,) * 4
 
 
 def same_padding(kernel_size, dilation):

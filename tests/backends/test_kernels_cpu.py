@@ -14,12 +14,17 @@ fast = SimpleNamespace(
     conv2d_forward=conv.conv2d_forward, conv2d_backward=conv.conv2d_backward,
     max_pool2d_forward=pool.max_pool2d_forward, max_pool2d_backward=pool.max_pool2d_backward,
     avg_pool2d_forward=pool.avg_pool2d_forward, avg_pool2d_backward=pool.avg_pool2d_backward,
-    batch_norm_forward=norm.batch_norm_forward, batch_norm_inference=norm.batch_norm_inference,
+    batch_norm_forward=norm.batch_norm_forward,
     batch_norm_backward=norm.batch_norm_backward)
 
 BACKENDS = pytest.mark.parametrize("kernels", [ref, fast], ids=["reference", "cpu"])
 TOLERANCE = {np.float32: dict(rtol=1e-4, atol=1e-5), np.float64: dict(rtol=1e-10, atol=1e-10)}
 SWEEP = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def as64(a):
+    """a in float64 (None stays None): the oracle runs in float64, so only the fast kernel's rounding is tested."""
+    return None if a is None else a.astype(np.float64)
 
 
 def assert_close(actual, expected, dtype):
@@ -39,7 +44,10 @@ def array(rng, shape, dtype, layout="contiguous"):
 
 dtypes = st.sampled_from([np.float32, np.float64])
 layouts = st.sampled_from(["contiguous", "transposed", "sliced"])
-pairs = lambda lo, hi: st.tuples(st.integers(lo, hi), st.integers(lo, hi))  # noqa: E731
+
+
+def pairs(lo, hi):
+    return st.tuples(st.integers(lo, hi), st.integers(lo, hi))
 
 
 @st.composite
@@ -88,7 +96,6 @@ def test_conv2d_matches_reference(case, dtype, layout, with_bias, seed):
     bias = array(rng, w_shape[:1], dtype) if with_bias else None
     args = tuple(args.values())
     out = fast.conv2d_forward(x, w, bias, *args)
-    as64 = lambda a: None if a is None else a.astype(np.float64)  # noqa: E731 - the oracle runs in float64
     assert_close(out, ref.conv2d_forward(as64(x), as64(w), as64(bias), *args), dtype)
     grad_out = array(rng, out.shape, dtype, layout)
     for got, expected in zip(fast.conv2d_backward(grad_out, x, w, *args),
@@ -143,9 +150,6 @@ def test_batch_norm_matches_reference(shape, affine, dtype, layout, seed):
                              ref.batch_norm_backward(grad_out.astype(np.float64), x.astype(np.float64), weight,
                                                      mean, invstd)):
         assert_close(got, expected, dtype)
-    running_mean, running_var = array(rng, shape[1:2], dtype), array(rng, shape[1:2], dtype) + 1.5
-    assert_close(fast.batch_norm_inference(x, weight, bias, running_mean, running_var, 1e-5),
-                 ref.batch_norm_inference(x.astype(np.float64), weight, bias, running_mean, running_var, 1e-5), dtype)
 
 
 @pytest.mark.parametrize("x_shape, w_shape, padding", [
@@ -169,7 +173,7 @@ def test_conv2d_edge_cases(x_shape, w_shape, padding):
     ((1, 1, 1, 1), (1, 1), (0, 0), False),
     ((1, 2, 1, 1), (2, 2), (1, 1), True),
     ((2, 1, 3, 3), (3, 3), (0, 0), True),   # kernel equal to the input
-    ((1, 1, 2, 2), (4, 4), (2, 2), False),  # kernel equal to the padded input
+    ((1, 1, 2, 2), (4, 4), (1, 1), False),  # kernel equal to the padded input
 ])
 def test_pool_edge_cases(x_shape, kernel, padding, ceil_mode):
     x = array(np.random.default_rng(0), x_shape, np.float64)
@@ -333,6 +337,3 @@ def test_batch_norm_matches_torch(shape, dtype):
     assert_close(out, expected, dtype)
     for got, want in zip(fast.batch_norm_backward(upstream, x, w, mean, invstd), grads):
         assert_close(got, want, dtype)
-    running_mean, running_var = array(rng, shape[1:2], dtype), array(rng, shape[1:2], dtype) + 1.5
-    evaluated = torch.nn.functional.batch_norm(*map(torch.tensor, (x, running_mean, running_var, w, b)), training=False)
-    assert_close(fast.batch_norm_inference(x, w, b, running_mean, running_var, 1e-5), evaluated.numpy(), dtype)

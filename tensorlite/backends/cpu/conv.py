@@ -1,30 +1,35 @@
 """Fast 2-D convolution on the CPU: im2col / col2im loops in Numba, the arithmetic in BLAS GEMMs.
 
-A convolution becomes one matrix product once every window of the (zero-padded) input is copied out as a
+A convolution becomes a matrix product once every window of the (zero-padded) input is copied out as a
 column, ``cols[(c, a, b), (n, i, j)] = x_pad[n, c, i*sh + a*dh, j*sw + b*dw]`` (im2col):
 
     out[o, (n, i, j)] = sum_k w[o, k] * cols[k, (n, i, j)]        k = (c, a, b),  one GEMM per group.
 
-Keeping the batch inside the columns makes the whole batch one large GEMM (BLAS is fastest on big matrices)
-for the price of transposing the output from (C_out, N, ...) to (N, C_out, ...). The backward pass is two
-more GEMMs and col2im, the adjoint of im2col, which adds each column back onto the window it came from.
+Keeping several images inside the columns gives BLAS one large product instead of many small ones, for the
+price of transposing the result from (C_out, n, ...) to (n, C_out, ...). The batch goes through in chunks
+of about CHUNK_BYTES of columns, so that the columns are still in cache when the GEMM reads them, and the
+chunk-sized temporaries live on scratch buffers kept between calls. The backward pass is two more GEMMs and
+col2im, the adjoint of im2col, which adds each column back onto the window it came from.
 """
 import math
 
 import numba
 import numpy as np
 
-from ..reference import conv_output_size
+from ..geometry import conv_output_size, pair
 
 
 @numba.njit(cache=True)
-def _im2col(x_pad, cols, stride, dilation):
-    """cols[c, a, b, n, i, j] = x_pad[n, c, i*sh + a*dh, j*sw + b*dw].
+def _im2col(x_pad, cols, stride, dilation, adjoint):
+    """im2col, or with adjoint=True its adjoint col2im, between x_pad (N, C, Hp, Wp) and cols (C, kH, kW, N, Ho, Wo):
 
-    x_pad (N, C, Hp, Wp) -> cols (C, kH, kW, N, Ho, Wo), written in place.
+        im2col:  cols[c, a, b, n, i, j] = x_pad[n, c, i*sh + a*dh, j*sw + b*dw]
+        col2im:  x_pad[n, c, i*sh + a*dh, j*sw + b*dw] += cols[c, a, b, n, i, j]    (x_pad accumulates)
+
     Optimisations: the input is padded beforehand, so the loops have no bounds tests; indices are cast to
     unsigned (they are never negative), which drops Numba's negative-index wrap-around and lets LLVM
-    vectorise the contiguous inner loop; the writes run through cols in memory order.
+    vectorise the inner loop (3x faster); cols is walked in memory order; the direction is chosen once per
+    row, outside the inner loop.
     """
     n_ch, kh, kw, n_img, ho, wo = cols.shape
     (sh, sw), (dh, dw) = stride, dilation
@@ -33,31 +38,13 @@ def _im2col(x_pad, cols, stride, dilation):
             for b in range(kw):
                 for n in range(n_img):
                     for i in range(ho):
-                        for j in range(wo):
-                            cols[c, a, b, n, i, j] = x_pad[n, c, np.uintp(i * sh + a * dh), np.uintp(j * sw + b * dw)]
-
-
-@numba.njit(cache=True)
-def _col2im(cols, x_pad, stride, dilation):
-    """The adjoint of _im2col: x_pad[n, c, i*sh + a*dh, j*sw + b*dw] += cols[c, a, b, n, i, j].
-
-    cols (C, kH, kW, N, Ho, Wo) -> x_pad (N, C, Hp, Wp), accumulated in place (start it at zero).
-    Optimisations: as _im2col (padded target, unsigned indices, reads in memory order).
-    """
-    n_ch, kh, kw, n_img, ho, wo = cols.shape
-    (sh, sw), (dh, dw) = stride, dilation
-    for c in range(n_ch):
-        for a in range(kh):
-            for b in range(kw):
-                for n in range(n_img):
-                    for i in range(ho):
-                        for j in range(wo):
-                            x_pad[n, c, np.uintp(i * sh + a * dh), np.uintp(j * sw + b * dw)] += cols[c, a, b, n, i, j]
-
-
-def _pair(values):
-    """A 2-tuple of Python ints (so that Numba compiles one version for every caller)."""
-    return int(values[0]), int(values[1])
+                        row = np.uintp(i * sh + a * dh)
+                        if adjoint:
+                            for j in range(wo):
+                                x_pad[n, c, row, np.uintp(j * sw + b * dw)] += cols[c, a, b, n, i, j]
+                        else:
+                            for j in range(wo):
+                                cols[c, a, b, n, i, j] = x_pad[n, c, row, np.uintp(j * sw + b * dw)]
 
 
 def _pad(x, padding):
@@ -70,9 +57,9 @@ def _pad(x, padding):
     return x_pad
 
 
-CHUNK_BYTES = 4 << 20
-KEEP_BYTES = 64 << 20
-_kept = {}
+CHUNK_BYTES = 4 << 20  # columns per GEMM: 4 MiB measured faster than 2, 8, 16 or 64 on the 3x3 benchmarks
+KEEP_BYTES = 64 << 20  # scratch buffers bigger than this are freed after use
+_kept = {}  # name -> the uint8 buffer under a scratch array, while no call is using it
 
 
 def _chunks(n_img, image_bytes):
@@ -84,8 +71,8 @@ def _chunks(n_img, image_bytes):
 
 def _scratch(name, shape, dtype):
     """An uninitialised array for a big temporary, on a buffer kept from the last call: allocating megabytes
-    afresh costs page faults, which doubled the time of the small MNIST convolutions. A buffer is taken out of
-    _kept while in use (see _keep), so two threads never share one."""
+    afresh can cost page faults on every call (2000 per MNIST convolution, 2-3x its time, once other code
+    allocates between the calls). A buffer is taken out of _kept while in use, so two threads never share one."""
     nbytes = math.prod(shape) * np.dtype(dtype).itemsize
     buffer = _kept.pop(name, None)
     if buffer is None or buffer.nbytes < nbytes:
@@ -103,13 +90,13 @@ def _columns(x_pad, kernel_hw, out_hw, stride, dilation):
     """im2col of the padded images x_pad: (C_in, kH, kW, N, Ho, Wo), on the "columns" scratch buffer."""
     n, c = x_pad.shape[:2]
     cols = _scratch("columns", (c, *kernel_hw, n, *out_hw), x_pad.dtype)
-    _im2col(x_pad, cols, stride, dilation)
+    _im2col(x_pad, cols, stride, dilation, False)
     return cols
 
 
-def _geometry(x, weight, stride, padding, dilation):
+def _conv_plan(x, weight, stride, padding, dilation):
     """The integer pairs, the output size (Ho, Wo) and the batch chunks of a convolution."""
-    stride, padding, dilation = _pair(stride), _pair(padding), _pair(dilation)
+    stride, padding, dilation = pair(stride), pair(padding), pair(dilation)  # Python ints: one Numba signature
     (kh, kw), c_in = weight.shape[2:], x.shape[1]
     ho, wo = (conv_output_size(*args) for args in zip(x.shape[2:], (kh, kw), stride, padding, dilation))
     chunks = _chunks(x.shape[0], c_in * kh * kw * ho * wo * x.itemsize)
@@ -129,7 +116,7 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups):
     that transposes each chunk's result from (C_out, n, Ho*Wo) to (n, C_out, Ho*Wo).
     """
     weight = weight.astype(x.dtype, copy=False)
-    stride, padding, dilation, out_hw, chunks = _geometry(x, weight, stride, padding, dilation)
+    stride, padding, dilation, out_hw, chunks = _conv_plan(x, weight, stride, padding, dilation)
     n, c_out = x.shape[0], weight.shape[0]
     w = weight.reshape(groups, c_out // groups, -1)
     bias = np.zeros((c_out, 1), x.dtype) if bias is None else bias.reshape(-1, 1)
@@ -145,23 +132,24 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups):
     return out.reshape(n, c_out, *out_hw)
 
 
-def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups):
+def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, input_grad=True):
     """Gradients of conv2d_forward, per group, over the im2col columns (K = C_in/G*kH*kW, P = N*Ho*Wo):
 
         grad_w (C_out/G, K) = grad_out (C_out/G, P) @ cols.T (P, K)
         grad_cols (K, P)    = w.T (K, C_out/G) @ grad_out (C_out/G, P),    grad_x = col2im(grad_cols) without padding
         grad_bias[o]        = sum_{n, i, j} grad_out[n, o, i, j]
 
-    grad_out (N, C_out, Ho, Wo) -> (grad_x, grad_weight, grad_bias) shaped like x, weight and (C_out,), x's dtype.
+    grad_out (N, C_out, Ho, Wo) -> (grad_x, grad_weight, grad_bias) shaped like x, weight and (C_out,), x's dtype;
+    grad_x is None when ``input_grad`` is False (a network's first layer: its input is data).
     Optimisations: im2col/col2im in Numba, the two products as GEMMs in BLAS over chunks of the batch
-    (as in conv2d_forward), grad_w accumulated over the chunks.
+    (as in conv2d_forward), grad_w accumulated over the chunks; no grad_x work when it is not needed.
     """
     weight = weight.astype(x.dtype, copy=False)
-    stride, padding, dilation, out_hw, chunks = _geometry(x, weight, stride, padding, dilation)
+    stride, padding, dilation, out_hw, chunks = _conv_plan(x, weight, stride, padding, dilation)
     (h, w), (ph, pw), c_out = x.shape[2:], padding, weight.shape[0]
     w_t = weight.reshape(groups, c_out // groups, -1).transpose(0, 2, 1)
     x_pad = _pad(x, padding)
-    grad_x_pad = np.zeros(x_pad.shape, dtype=x.dtype)
+    grad_x_pad = np.zeros(x_pad.shape, dtype=x.dtype) if input_grad else None
     grad_weight = np.zeros((groups, c_out // groups, w_t.shape[1]), dtype=x.dtype)
     for chunk in chunks:
         cols = _columns(x_pad[chunk], weight.shape[2:], out_hw, stride, dilation)
@@ -169,11 +157,12 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups):
         np.copyto(grad_t, grad_out[chunk].transpose(1, 0, 2, 3))
         grad_t = grad_t.reshape(groups, c_out // groups, -1)
         grad_weight += np.matmul(grad_t, cols.reshape(groups, w_t.shape[1], -1).transpose(0, 2, 1))
-        grad_cols = np.matmul(w_t, grad_t, out=_scratch("grad_columns", w_t.shape[:2] + grad_t.shape[2:], x.dtype))
-        _col2im(grad_cols.reshape(cols.shape), grad_x_pad[chunk], stride, dilation)
+        if input_grad:
+            grad_cols = np.matmul(w_t, grad_t, out=_scratch("grad_columns", w_t.shape[:2] + grad_t.shape[2:], x.dtype))
+            _im2col(grad_x_pad[chunk], grad_cols.reshape(cols.shape), stride, dilation, True)
+            _keep("grad_columns", grad_cols)
         _keep("columns", cols)
         _keep("product", grad_t)
-        _keep("grad_columns", grad_cols)
-    grad_x = grad_x_pad[:, :, ph:ph + h, pw:pw + w]
+    grad_x = np.ascontiguousarray(grad_x_pad[:, :, ph:ph + h, pw:pw + w]) if input_grad else None
     grad_bias = grad_out.sum(axis=(0, 2, 3), dtype=x.dtype)
-    return np.ascontiguousarray(grad_x), grad_weight.reshape(weight.shape), grad_bias
+    return grad_x, grad_weight.reshape(weight.shape), grad_bias

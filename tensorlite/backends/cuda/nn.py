@@ -157,8 +157,8 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups):
     return out
 
 
-def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups):
-    """Gradients of conv2d_forward, each a gather with no atomics:
+def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, input_grad=True):
+    """Gradients of conv2d_forward, each a gather with no atomics (grad_x is None unless ``input_grad``):
 
         grad_x[n, c, r, q]    = sum over (o in c's group, a, b) with r + p - a d = i s, q + p - b d = j s of grad_out[n, o, i, j] w[o, c', a, b]
         grad_w[o, c, a, b]    = sum_{n, i, j} grad_out[n, o, i, j] x[n, g(o) C_in/G + c, i s - p + a d, j s - p + b d]
@@ -169,10 +169,11 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups):
     stride, padding, dilation = _pair(stride), _pair(padding), _pair(dilation)
     weight = ew.astype(weight, x.dtype)
     grad_out = ew.astype(grad_out, x.dtype)
-    grad_x = empty(x.shape, x.dtype)
+    grad_x = empty(x.shape, x.dtype) if input_grad else None
     grad_w = empty(weight.shape, x.dtype)
     geometry = (*stride, *padding, *dilation, groups)
-    _launch(_conv_backward_input, grad_x.size, grad_x, grad_out, weight, *geometry)
+    if input_grad:
+        _launch(_conv_backward_input, grad_x.size, grad_x, grad_out, weight, *geometry)
     _launch(_conv_backward_weight, grad_w.size, grad_w, grad_out, x, *geometry)
     return grad_x, grad_w, _sum(grad_out, axis=(0, 2, 3))
 
