@@ -4,6 +4,7 @@ A tensor holds a backend array (``_array``: a NumPy array on the CPU), its ``dev
 ``requires_grad``, ``grad`` and ``grad_fn`` (the graph node that made it). Every method that computes goes
 through a differentiable op in ``tensorlite.ops``; the tensor itself never looks at the device.
 """
+import math
 import numbers
 
 import numpy as np
@@ -22,7 +23,7 @@ class Size(tuple):
         return f"tensorlite.Size({list(self)})"
 
     def numel(self):
-        return int(np.prod(self, dtype=np.int64))
+        return math.prod(self)
 
 
 class Tensor:
@@ -63,7 +64,7 @@ class Tensor:
     ndim = property(dim)
 
     def numel(self):
-        return self.shape.numel()
+        return math.prod(self._array.shape)
 
     def element_size(self):
         return self.dtype.itemsize

@@ -12,6 +12,7 @@ import numpy as np
 from .. import dtypes, random
 from ..ops.conv import conv2d, corr2d  # noqa: F401
 from ..ops.elementwise import LeakyReLU, where
+from ..ops.loss import CrossEntropy
 from ..ops.norm import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
 from ..ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
 from ..ops.shape import pad, stack  # noqa: F401
@@ -287,6 +288,18 @@ def _cross_entropy_probabilities(log_probs, target, weight, ignore_index, reduct
     return _reduce(-terms.sum(class_dim), reduction)
 
 
+def _fused_cross_entropy_applies(input, target, weight, ignore_index, reduction, label_smoothing):
+    """The plain case, (N, C) scores against valid int64 class indices with nothing weighted, smoothed or
+    ignored, goes to the fused ``CrossEntropy`` op; anything else (or anything invalid, to get its error
+    message) to the general composition."""
+    if weight is not None or label_smoothing or reduction == "none" or input.dim() != 2 or target.dim() != 1:
+        return False
+    if target.dtype is not dtypes.int64 or target.shape[0] != input.shape[0] or target.numel() == 0:
+        return False
+    low, high = target.min().item(), target.max().item()
+    return 0 <= low and high < input.shape[1] and not low <= ignore_index <= high
+
+
 def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """Cross-entropy between logits ``input`` and ``target``: ``nll_loss(log_softmax(input, class dim), target)``.
 
@@ -298,6 +311,8 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if _fused_cross_entropy_applies(input, target, weight, ignore_index, reduction, label_smoothing):
+        return CrossEntropy.apply(input, target, reduction)
     class_dim = _class_dim(input)
     log_probs = input.log_softmax(class_dim)
     if target.shape == input.shape:

@@ -328,7 +328,9 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return where(out > 0, grad, 0)
+        b = grad._backend
+        passes = b.astype(b.greater(out._array, b.asarray(0, out.dtype.numpy)), grad.dtype.numpy)
+        return Tensor(b.multiply(grad._array, passes), grad.device)  # grad * [out > 0]: faster than a select
 
 
 class LeakyReLU(Function):
