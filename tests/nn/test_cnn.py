@@ -25,6 +25,10 @@ CASES = {
     ),
     "conv2d_groups": (lambda x, w: _lib_F(x).conv2d(x, w, groups=2, padding=1), [(2, 4, 5, 5), (6, 2, 3, 3)]),
     "conv2d_depthwise": (lambda x, w: _lib_F(x).conv2d(x, w, groups=3), [(1, 3, 5, 5), (3, 1, 3, 3)]),
+    "conv2d_depthwise_multiplier_strided": (
+        lambda x, w, b: _lib_F(x).conv2d(x, w, b, stride=2, padding=1, dilation=(1, 2), groups=2),
+        [(2, 2, 6, 7), (4, 1, 3, 2), (4,)],
+    ),
     "conv2d_same_even_kernel": (lambda x, w: _lib_F(x).conv2d(x, w, padding="same"), [(1, 2, 5, 6), (2, 2, 4, 2)]),
     "conv2d_unbatched": (lambda x, w: _lib_F(x).conv2d(x, w, padding=1), [(2, 4, 4), (3, 2, 3, 3)]),
     "conv2d_kernel_equals_padded_input": (lambda x, w: _lib_F(x).conv2d(x, w, padding=1), [(1, 1, 2, 3), (2, 1, 4, 5)]),

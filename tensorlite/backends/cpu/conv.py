@@ -17,6 +17,7 @@ import numba
 import numpy as np
 
 from ..geometry import conv_output_size, pair
+from .depthwise import depthwise_backward_input, depthwise_backward_weight, depthwise_forward
 
 
 @numba.njit(cache=True)
@@ -118,6 +119,10 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups):
     weight = weight.astype(x.dtype, copy=False)
     stride, padding, dilation, out_hw, chunks = _conv_plan(x, weight, stride, padding, dilation)
     n, c_out = x.shape[0], weight.shape[0]
+    if _is_depthwise(x, weight, groups):
+        out = np.empty((n, c_out, *out_hw), dtype=x.dtype)
+        depthwise_forward(_pad(x, padding), np.ascontiguousarray(weight), out, stride, dilation)
+        return out if bias is None else np.add(out, bias.reshape(1, -1, 1, 1), out=out, casting="unsafe")
     w = weight.reshape(groups, c_out // groups, -1)
     bias = np.zeros((c_out, 1), x.dtype) if bias is None else bias.reshape(-1, 1)
     x_pad = _pad(x, padding)
@@ -146,6 +151,8 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, inpu
     """
     weight = weight.astype(x.dtype, copy=False)
     stride, padding, dilation, out_hw, chunks = _conv_plan(x, weight, stride, padding, dilation)
+    if _is_depthwise(x, weight, groups):
+        return _depthwise_backward(grad_out, x, weight, stride, padding, dilation, input_grad)
     (h, w), (ph, pw), c_out = x.shape[2:], padding, weight.shape[0]
     w_t = weight.reshape(groups, c_out // groups, -1).transpose(0, 2, 1)
     x_pad = _pad(x, padding)
@@ -166,3 +173,22 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, inpu
     grad_x = np.ascontiguousarray(grad_x_pad[:, :, ph:ph + h, pw:pw + w]) if input_grad else None
     grad_bias = grad_out.sum(axis=(0, 2, 3), dtype=x.dtype)
     return grad_x, grad_weight.reshape(weight.shape), grad_bias
+
+
+def _is_depthwise(x, weight, groups):
+    """One input channel per group: the direct loops of ``depthwise`` beat GEMMs that thin."""
+    return groups > 1 and groups == x.shape[1] and weight.shape[1] == 1
+
+
+def _depthwise_backward(grad_out, x, weight, stride, padding, dilation, input_grad):
+    (h, w), (ph, pw) = x.shape[2:], padding
+    grad_out = np.ascontiguousarray(grad_out, dtype=x.dtype)
+    x_pad, weight = _pad(x, padding), np.ascontiguousarray(weight)
+    grad_weight = np.empty_like(weight)
+    depthwise_backward_weight(grad_out, x_pad, grad_weight, stride, dilation)
+    grad_x = None
+    if input_grad:
+        grad_x_pad = np.zeros(x_pad.shape, dtype=x.dtype)
+        depthwise_backward_input(grad_out, weight, grad_x_pad, stride, dilation)
+        grad_x = np.ascontiguousarray(grad_x_pad[:, :, ph:ph + h, pw:pw + w])
+    return grad_x, grad_weight, grad_out.sum(axis=(0, 2, 3), dtype=x.dtype)
