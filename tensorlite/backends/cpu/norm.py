@@ -1,7 +1,6 @@
-"""Fast batch normalisation on the CPU: per-channel Numba loops over x seen as (N, C, L), L = H*W*...
-
-Training mode and eval mode share their last step: both apply out = x * scale_c + shift_c, with
-scale_c = weight_c * invstd_c and shift_c = bias_c - mean_c * scale_c from the batch's or the running statistics.
+"""Fast batch normalisation (training mode) on the CPU: per-channel Numba loops over x seen as (N, C, L),
+L = H*W*... The normalisation itself is out = x * scale_c + shift_c, with scale_c = weight_c * invstd_c and
+shift_c = bias_c - mean_c * scale_c from the batch's statistics.
 """
 import numba
 import numpy as np
