@@ -25,3 +25,21 @@ def pool_output_size(n, k, s, p, d, ceil_mode):
         return conv_output_size(n, k, s, p, d)
     out = (n + 2 * p - d * (k - 1) - 1 + s - 1) // s + 1
     return out - 1 if (out - 1) * s >= n + p else out
+
+
+def avg_pool_window(i, j, h, w, kh, kw, sh, sw, ph, pw, count_include_pad, divisor_override):
+    """Window (i, j) of average pooling as (r_lo, r_hi, c_lo, c_hi, divisor): its rows and columns inside the
+    input, and divisor_override if nonzero, else its size counting the zero padding (count_include_pad) or
+    not; positions past the padding (added by ceil_mode) never count. Plain Python on scalars, so the CPU
+    backend compiles it with ``numba.njit`` and the CUDA backend as a ``cuda.jit`` device function."""
+    r_lo, c_lo = i * sh - ph, j * sw - pw
+    r_hi, c_hi = min(r_lo + kh, h + ph), min(c_lo + kw, w + pw)
+    padded_size = (r_hi - r_lo) * (c_hi - c_lo)
+    r_lo, c_lo, r_hi, c_hi = max(r_lo, 0), max(c_lo, 0), min(r_hi, h), min(c_hi, w)
+    if divisor_override:
+        divisor = divisor_override
+    elif count_include_pad:
+        divisor = padded_size
+    else:
+        divisor = (r_hi - r_lo) * (c_hi - c_lo)
+    return r_lo, r_hi, c_lo, c_hi, divisor

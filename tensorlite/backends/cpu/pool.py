@@ -6,7 +6,7 @@ clip each window to the input once, by loop bounds: padding never has to be mate
 import numba
 import numpy as np
 
-from ..geometry import pair, pool_output_size
+from ..geometry import avg_pool_window, pair, pool_output_size
 
 
 def _planes(x):
@@ -109,23 +109,7 @@ def max_pool2d_backward(grad_out, indices, input_shape):
     return grad_x.reshape(input_shape)
 
 
-@numba.njit(inline="always")
-def _avg_window(i, j, h, w, kernel_size, stride, padding, count_include_pad, divisor_override):
-    """Window (i, j) of average pooling as (r_lo, r_hi, c_lo, c_hi, divisor): its rows and columns inside the input,
-    and divisor_override if nonzero, else its size counting the zero padding (count_include_pad) or not;
-    positions past the padding (added by ceil_mode) never count."""
-    (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
-    r_lo, c_lo = i * sh - ph, j * sw - pw
-    r_hi, c_hi = min(r_lo + kh, h + ph), min(c_lo + kw, w + pw)
-    padded_size = (r_hi - r_lo) * (c_hi - c_lo)
-    r_lo, c_lo, r_hi, c_hi = max(r_lo, 0), max(c_lo, 0), min(r_hi, h), min(c_hi, w)
-    if divisor_override:
-        divisor = divisor_override
-    elif count_include_pad:
-        divisor = padded_size
-    else:
-        divisor = (r_hi - r_lo) * (c_hi - c_lo)
-    return r_lo, r_hi, c_lo, c_hi, divisor
+_avg_window = numba.njit(inline="always")(avg_pool_window)
 
 
 @numba.njit(cache=True)
@@ -140,10 +124,11 @@ def _avg_pool(x, out, kernel_size, stride, padding, count_include_pad, divisor_o
     """
     n_planes, h, w = x.shape
     ho, wo = out.shape[1:]
+    (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
     for q in range(n_planes):
         for i in range(ho):
             for j in range(wo):
-                r_lo, r_hi, c_lo, c_hi, divisor = _avg_window(i, j, h, w, kernel_size, stride, padding,
+                r_lo, r_hi, c_lo, c_hi, divisor = _avg_window(i, j, h, w, kh, kw, sh, sw, ph, pw,
                                                               count_include_pad, divisor_override)
                 if adjoint:
                     share = out[q, i, j] / divisor

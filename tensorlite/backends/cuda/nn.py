@@ -12,6 +12,7 @@ from . import elementwise as ew
 from ._launch import at_least_1d, contiguous_strides, empty, flat, grid_1d, offset
 from .layout import zeros
 from .reduction import sum as _sum
+from ..geometry import avg_pool_window, pool_output_size
 
 
 def _pair(values):
@@ -179,12 +180,6 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, inpu
 
 
 # --------------------------------------------------------------------- pooling
-def _pool_out(n, k, s, p, d, ceil_mode):
-    from ..geometry import pool_output_size
-
-    return pool_output_size(n, k, s, p, d, ceil_mode)
-
-
 @cuda.jit
 def _max_pool(out, indices, x, kh, kw, sh, sw, ph, pw, dh, dw):
     planes, h, w = x.shape
@@ -233,7 +228,7 @@ def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
     """out[n, c, i, j] = max of x[n, c] over window (i, j); indices = r * W + q of its first maximum (NaN wins).
     x (N, C, H, W) -> (out (N, C, Ho, Wo), indices int64). Launch: one thread per output element, 1-D grid."""
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = map(_pair, (kernel_size, stride, padding, dilation))
-    out_hw = (_pool_out(x.shape[2], kh, sh, ph, dh, ceil_mode), _pool_out(x.shape[3], kw, sw, pw, dw, ceil_mode))
+    out_hw = (pool_output_size(x.shape[2], kh, sh, ph, dh, ceil_mode), pool_output_size(x.shape[3], kw, sw, pw, dw, ceil_mode))
     out = empty(tuple(x.shape[:2]) + out_hw, x.dtype)
     indices = empty(out.shape, np.int64)
     _launch(_max_pool, out.size, _planes(out), _planes(indices), _planes(x), kh, kw, sh, sw, ph, pw, dh, dw)
@@ -249,20 +244,7 @@ def max_pool2d_backward(grad_out, indices, input_shape):
     return grad_x.reshape(tuple(input_shape))
 
 
-@cuda.jit(device=True)
-def _avg_window(i, j, h, w, kh, kw, sh, sw, ph, pw, count_include_pad, divisor_override):
-    """Window (i, j) clipped to the input, and its divisor (the CPU backend's ``_avg_window``)."""
-    r_lo, c_lo = i * sh - ph, j * sw - pw
-    r_hi, c_hi = min(r_lo + kh, h + ph), min(c_lo + kw, w + pw)
-    padded_size = (r_hi - r_lo) * (c_hi - c_lo)
-    r_lo, c_lo, r_hi, c_hi = max(r_lo, 0), max(c_lo, 0), min(r_hi, h), min(c_hi, w)
-    if divisor_override:
-        divisor = divisor_override
-    elif count_include_pad:
-        divisor = padded_size
-    else:
-        divisor = (r_hi - r_lo) * (c_hi - c_lo)
-    return r_lo, r_hi, c_lo, c_hi, divisor
+_avg_window = cuda.jit(device=True)(avg_pool_window)  # the same window rule as the CPU backend
 
 
 @cuda.jit
@@ -308,7 +290,7 @@ def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include
     """out[n, c, i, j] = sum of x[n, c] over window (i, j) / divisor (window size with or without padding, or
     divisor_override). Launch: one thread per output element, 1-D grid."""
     kh, kw, sh, sw, ph, pw, div = _avg_args(kernel_size, stride, padding, divisor_override)
-    out_hw = (_pool_out(x.shape[2], kh, sh, ph, 1, ceil_mode), _pool_out(x.shape[3], kw, sw, pw, 1, ceil_mode))
+    out_hw = (pool_output_size(x.shape[2], kh, sh, ph, 1, ceil_mode), pool_output_size(x.shape[3], kw, sw, pw, 1, ceil_mode))
     out = empty(tuple(x.shape[:2]) + out_hw, x.dtype)
     _launch(_avg_pool, out.size, _planes(out), _planes(x), kh, kw, sh, sw, ph, pw, bool(count_include_pad), div)
     return out
