@@ -143,7 +143,7 @@ def test_default_collate_follows_torch_rules():
 
 
 def test_default_collate_matches_torch():
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from torch.utils.data import default_collate as torch_collate
 
     samples = [(np.full((2, 3), i, np.float32), i, float(i)) for i in range(4)]

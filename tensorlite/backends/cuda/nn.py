@@ -70,7 +70,7 @@ def softmax(x, axis):
 @cuda.jit
 def _conv_forward(out, x, w, bias, has_bias, sh, sw, ph, pw, dh, dw, groups):
     n_img, c_out, ho, wo = out.shape
-    c_in, h, wd = x.shape[1], x.shape[2], x.shape[3]
+    h, wd = x.shape[2], x.shape[3]
     cg, kh, kw = w.shape[1], w.shape[2], w.shape[3]
     t = cuda.grid(1)
     if t < out.size:
