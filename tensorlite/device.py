@@ -44,3 +44,14 @@ CPU = device("cpu")
 def as_device(d):
     """None → cpu; a string or device → device."""
     return CPU if d is None else d if isinstance(d, device) else device(d)
+
+
+def check_same_device(*tensors):
+    """Raise torch's error when the tensors (None entries skipped) do not all live on one device."""
+    devices = [t.device for t in tensors if t is not None]
+    for other in devices[1:]:
+        if other != devices[0]:
+            raise RuntimeError(
+                f"Expected all tensors to be on the same device, but found at least two devices, {devices[0]} and "
+                f"{other}!"
+            )

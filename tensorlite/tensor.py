@@ -13,7 +13,7 @@ from . import dtypes
 from .autograd import engine
 from .autograd.grad_mode import is_grad_enabled
 from .backends import backend_for
-from .device import CPU, as_device
+from .device import CPU, as_device, check_same_device
 
 
 class Size(tuple):
@@ -127,7 +127,7 @@ class Tensor:
     @property
     def data(self):
         """The same storage as a tensor that does not require grad (in-place edits change this tensor)."""
-        return Tensor(self._array, self.device)
+        return self.detach()
 
     @data.setter
     def data(self, value):
@@ -251,19 +251,13 @@ class Tensor:
     def _inplace(self, kernel, other, alpha=1):
         """self = kernel(self, alpha * other), computed by the backend straight into this tensor's storage
         (no graph: in-place ops are for optimisers, running statistics and tensors outside autograd)."""
-        self._check_inplace()
         b = self._backend
         if isinstance(other, Tensor):
-            if other.device != self.device:
-                raise RuntimeError(
-                    f"Expected all tensors to be on the same device, but found at least two devices, {self.device} "
-                    f"and {other.device}!"
-                )
+            check_same_device(self, other)
             other = other._array
         if alpha != 1:
             other = b.multiply(other, alpha)
-        b.copy_into(self._array, getattr(b, kernel)(self._array, other))
-        return self
+        return self._write(getattr(b, kernel)(self._array, other))
 
     def add_(self, other, alpha=1):
         return self._inplace("add", other, alpha)
@@ -470,10 +464,10 @@ class Tensor:
         return ops.reduction.mean(self, dim, keepdim)
 
     def max(self, dim=None, keepdim=False):
-        return ops.reduction.max(self, dim, keepdim)
+        return ops.reduction.max_or_min("max", self, dim, keepdim)
 
     def min(self, dim=None, keepdim=False):
-        return ops.reduction.min(self, dim, keepdim)
+        return ops.reduction.max_or_min("min", self, dim, keepdim)
 
     def amax(self, dim=None, keepdim=False):
         return ops.reduction.extreme("max", self, dim, keepdim)

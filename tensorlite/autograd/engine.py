@@ -55,9 +55,7 @@ def backward(root, gradient, retain_graph=False):
             grads_in = node.function.backward(node.ctx, *grads_out)
             if not isinstance(grads_in, tuple):
                 grads_in = (grads_in,)
-            if len(grads_in) < len(node.inputs):
-                grads_in = grads_in + (None,) * (len(node.inputs) - len(grads_in))
-            for inp, grad in zip(node.inputs, grads_in):
+            for inp, grad in zip(node.inputs, grads_in):  # missing trailing gradients count as None
                 if inp is None or grad is None or not inp.requires_grad:
                     continue
                 grad = sum_to_shape(grad, inp.shape)

@@ -5,6 +5,7 @@ calls the backend's ``conv2d_forward`` / ``conv2d_backward`` kernels on raw arra
 """
 from ..autograd.function import Function
 from ..backends.geometry import pair
+from ..device import check_same_device
 from ..tensor import Tensor
 from .shape import pad
 
@@ -99,13 +100,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise RuntimeError(f"conv2d: expected bias of shape [{weight.shape[0]}], but got {list(bias.shape)}")
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.dtype is not x.dtype:
-            raise RuntimeError(
-                f"conv2d: input type ({x.dtype}) and {name} type ({t.dtype}) should be the same"
-            )
-        if t is not None and t.device != x.device:
-            raise RuntimeError(
-                f"Expected all tensors to be on the same device, but found at least two devices, {x.device} and {t.device}!"
-            )
+            raise RuntimeError(f"conv2d: input type ({x.dtype}) and {name} type ({t.dtype}) should be the same")
+    check_same_device(x, weight, bias)
     out = Conv2d.apply(x, weight, bias, stride, padding, dilation, groups)
     return out if input.dim() == 4 else out.squeeze(0)
 

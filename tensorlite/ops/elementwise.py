@@ -9,7 +9,8 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.function import Function
-from ..tensor import Tensor, tensor
+from ..device import check_same_device
+from ..tensor import Tensor
 
 
 def _new(array, like):
@@ -66,10 +67,8 @@ def promote(a, b):
         a = _scalar_tensor(a, b)
     elif not isinstance(b, Tensor):
         b = _scalar_tensor(b, a)
-    elif a.device != b.device:
-        raise RuntimeError(
-            f"Expected all tensors to be on the same device, but found at least two devices, {a.device} and {b.device}!"
-        )
+    else:
+        check_same_device(a, b)
     dtype_a, dtype_b = a.dtype, b.dtype
     if dtype_a is dtype_b:
         return a, b
@@ -385,14 +384,10 @@ class Where(Function):
     @staticmethod
     def backward(ctx, grad):
         (condition,) = ctx.saved_tensors
-        zero = zeros_scalar(grad)
+        zero = _scalar_tensor(0, grad)
         grad_a = Where.apply(condition, grad, zero) if ctx.needs_input_grad[1] else None
         grad_b = Where.apply(condition, zero, grad) if ctx.needs_input_grad[2] else None
         return None, grad_a, grad_b
-
-
-def zeros_scalar(like):
-    return tensor(0, dtype=like.dtype, device=like.device)
 
 
 def where(condition, a, b):

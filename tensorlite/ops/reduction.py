@@ -1,5 +1,4 @@
 """Reductions along dimensions: sum, mean, max/min (values and indices), argmax/argmin, var/std."""
-import builtins
 import math
 from collections import namedtuple
 
@@ -102,17 +101,14 @@ def logical(kernel, x, dim=None, keepdim=False):
     return Tensor(x._backend.asarray(out), x.device)
 
 
-def max(x, dim=None, keepdim=False):
-    """``x.max()`` is the largest element; ``x.max(dim)`` is ``(values, indices)`` along ``dim``, as in torch."""
-    if dim is None or isinstance(dim, Tensor):
-        return extreme("max", x) if dim is None else x.maximum(dim)
-    return ValuesIndices(extreme("max", x, dim, keepdim), arg_extreme("argmax", x, dim, keepdim))
-
-
-def min(x, dim=None, keepdim=False):
-    if dim is None or isinstance(dim, Tensor):
-        return extreme("min", x) if dim is None else x.minimum(dim)
-    return ValuesIndices(extreme("min", x, dim, keepdim), arg_extreme("argmin", x, dim, keepdim))
+def max_or_min(which, x, dim=None, keepdim=False):
+    """``x.max()`` is the largest element; ``x.max(dim)`` is ``(values, indices)`` along ``dim`` and ``x.max(other)``
+    the elementwise maximum, as in torch (``which`` is "max" or "min")."""
+    if dim is None:
+        return extreme(which, x)
+    if isinstance(dim, Tensor):
+        return x.maximum(dim) if which == "max" else x.minimum(dim)
+    return ValuesIndices(extreme(which, x, dim, keepdim), arg_extreme("arg" + which, x, dim, keepdim))
 
 
 def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
@@ -121,4 +117,4 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
         correction = 0 if unbiased is False else 1
     axes = normalize_dims(x, dim)
     centred = x - x.mean(dim=axes, keepdim=True)
-    return (centred * centred).sum(dim=axes, keepdim=keepdim) / builtins.max(_count(x, axes) - correction, 0)
+    return (centred * centred).sum(dim=axes, keepdim=keepdim) / max(_count(x, axes) - correction, 0)

@@ -6,7 +6,7 @@ import math
 
 from ..autograd.function import Function
 from ..backends import backend_for
-from ..device import CPU
+from ..device import CPU, check_same_device
 from ..tensor import Tensor, _size
 from .elementwise import promote_types
 
@@ -232,10 +232,7 @@ def cat(tensors, dim=0):
     dim = first._dim(dim)
     common = first.dtype
     for i, t in enumerate(tensors):
-        if t.device != first.device:
-            raise RuntimeError(
-                f"Expected all tensors to be on the same device, but found at least two devices, {first.device} and {t.device}!"
-            )
+        check_same_device(first, t)
         if t.dim() != first.dim():
             raise RuntimeError(
                 f"Tensors must have same number of dimensions: got {first.dim()} and {t.dim()}"
