@@ -27,6 +27,12 @@ def pool_output_size(n, k, s, p, d, ceil_mode):
     return out - 1 if (out - 1) * s >= n + p else out
 
 
+def pool_output_hw(input_shape, kernel_size, stride, padding, dilation, ceil_mode):
+    """(Ho, Wo) of pooling an (N, C, H, W) input: pool_output_size along H and W, each argument a pair."""
+    return tuple(pool_output_size(n, k, s, p, d, ceil_mode)
+                 for n, k, s, p, d in zip(input_shape[2:], kernel_size, stride, padding, dilation))
+
+
 def avg_pool_window(i, j, h, w, kh, kw, sh, sw, ph, pw, count_include_pad, divisor_override):
     """Window (i, j) of average pooling as (r_lo, r_hi, c_lo, c_hi, divisor): its rows and columns inside the
     input, and divisor_override if nonzero, else its size counting the zero padding (count_include_pad) or

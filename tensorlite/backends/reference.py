@@ -8,7 +8,7 @@ The kernels trust their arguments; checking them (and naming the layer in the er
 """
 import numpy as np
 
-from .geometry import conv_output_size, pool_output_size  # noqa: F401  (the output-size rules, shared)
+from .geometry import conv_output_size, pool_output_hw, pool_output_size  # noqa: F401  (the output-size rules, shared)
 
 
 def corr2d(X, K):
@@ -96,11 +96,6 @@ def _within(taps, lo, hi):
     return taps[(taps >= lo) & (taps < hi)]
 
 
-def _pool_output_hw(input_shape, kernel_size, stride, padding, dilation, ceil_mode):
-    return tuple(pool_output_size(n, k, s, p, d, ceil_mode)
-                 for n, k, s, p, d in zip(input_shape[2:], kernel_size, stride, padding, dilation))
-
-
 def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
     """Max pooling, as torch.nn.functional.max_pool2d(..., return_indices=True):
 
@@ -112,7 +107,7 @@ def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
     returns -inf). x (N, C, H, W) -> out, indices (N, C, Ho, Wo), indices int64.
     """
     n, c, h, w = x.shape
-    ho, wo = _pool_output_hw(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    ho, wo = pool_output_hw(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
     out = np.empty((n, c, ho, wo), dtype=x.dtype)
     indices = np.empty((n, c, ho, wo), dtype=np.int64)
     planes = x.reshape(n, c, h * w)
@@ -148,7 +143,7 @@ def _avg_windows(input_shape, kernel_size, stride, padding, ceil_mode, count_inc
     zero padding (count_include_pad) or not, never counting the positions past the padding that ceil_mode adds."""
     h, w = input_shape[2:]
     (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
-    ho, wo = _pool_output_hw(input_shape, kernel_size, stride, padding, (1, 1), ceil_mode)
+    ho, wo = pool_output_hw(input_shape, kernel_size, stride, padding, (1, 1), ceil_mode)
     for i in range(ho):
         row_taps = _taps(i, kh, sh, ph)
         for j in range(wo):
@@ -172,7 +167,7 @@ def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include
     the divisor rules are in _avg_windows. x (N, C, H, W) -> out (N, C, Ho, Wo).
     """
     windows = _avg_windows(x.shape, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
-    ho, wo = _pool_output_hw(x.shape, kernel_size, stride, padding, (1, 1), ceil_mode)
+    ho, wo = pool_output_hw(x.shape, kernel_size, stride, padding, (1, 1), ceil_mode)
     out = np.empty(x.shape[:2] + (ho, wo), dtype=x.dtype)
     for i, j, rows, cols, divisor in windows:
         out[:, :, i, j] = x[:, :, rows[:, None], cols].sum(axis=(2, 3)) / divisor

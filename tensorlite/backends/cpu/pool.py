@@ -6,17 +6,12 @@ clip each window to the input once, by loop bounds: padding never has to be mate
 import numba
 import numpy as np
 
-from ..geometry import avg_pool_window, pair, pool_output_size
+from ..geometry import avg_pool_window, pair, pool_output_hw
 
 
 def _planes(x):
     """x (N, C, H, W) as a C-contiguous (N*C, H, W) array."""
     return np.ascontiguousarray(x).reshape(-1, *x.shape[2:])
-
-
-def _output_hw(input_shape, kernel_size, stride, padding, dilation, ceil_mode):
-    return tuple(pool_output_size(n, k, s, p, d, ceil_mode)
-                 for n, k, s, p, d in zip(input_shape[2:], kernel_size, stride, padding, dilation))
 
 
 @numba.njit(inline="always")
@@ -89,7 +84,7 @@ def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
     Optimisations: see _max_pool.
     """
     kernel_size, stride, padding, dilation = map(pair, (kernel_size, stride, padding, dilation))
-    out_hw = _output_hw(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    out_hw = pool_output_hw(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
     out = np.empty(x.shape[:2] + out_hw, dtype=x.dtype)
     indices = np.empty(out.shape, dtype=np.int64)
     _max_pool(_planes(x), out.reshape(-1, *out_hw), indices.reshape(-1, *out_hw), kernel_size, stride, padding,
@@ -153,7 +148,7 @@ def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include
     x (N, C, H, W) -> out (N, C, Ho, Wo), x's dtype. Optimisations: see _avg_pool.
     """
     kernel_size, stride, padding = map(pair, (kernel_size, stride, padding))
-    out_hw = _output_hw(x.shape, kernel_size, stride, padding, (1, 1), ceil_mode)
+    out_hw = pool_output_hw(x.shape, kernel_size, stride, padding, (1, 1), ceil_mode)
     out = np.empty(x.shape[:2] + out_hw, dtype=x.dtype)
     _avg_pool(_planes(x), out.reshape(-1, *out_hw), kernel_size, stride, padding, bool(count_include_pad),
               int(divisor_override or 0), False)

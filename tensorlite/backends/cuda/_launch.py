@@ -23,6 +23,13 @@ def grid_1d(n):
     return max(1, -(-n // threads)), threads
 
 
+def launch(kernel, n, *args):
+    """Launch ``kernel`` over n elements, one thread each (``grid_1d``); nothing when n is 0."""
+    if n:
+        blocks, threads = grid_1d(n)
+        kernel[blocks, threads](*args)
+
+
 def contiguous_strides(shape):
     """Element strides of a C-contiguous array of ``shape``."""
     strides, step = [], 1

@@ -19,7 +19,7 @@ import numpy as np
 from numba import cuda
 
 from . import elementwise as ew
-from ._launch import at_least_1d, broadcast_strides, contiguous_strides, empty, flat, grid_1d, is_device_array, offset
+from ._launch import at_least_1d, broadcast_strides, contiguous_strides, empty, flat, is_device_array, launch, offset
 
 
 @cuda.jit
@@ -72,18 +72,12 @@ def _scatter_add(dst, offsets, values):
         cuda.atomic.add(dst, offsets[i], values[i])
 
 
-def _launch(kernel, n, *args):
-    if n:
-        blocks, threads = grid_1d(n)
-        kernel[blocks, threads](*args)
-
-
 def copy_strided(dst, dst_off, dst_strides, src, src_off, src_strides, shape):
     """Copy ``shape`` elements from ``src`` (read with offset/strides) into ``dst`` (written with offset/strides)."""
     n = math.prod(shape)
     if n:
         kshape, dst_strides, src_strides = at_least_1d(shape, dst_strides, src_strides)
-        _launch(_strided_copy, n, flat(dst), dst_off, dst_strides, flat(src), src_off, src_strides, kshape, n)
+        launch(_strided_copy, n, flat(dst), dst_off, dst_strides, flat(src), src_off, src_strides, kshape, n)
 
 
 # --------------------------------------------------------------------- creation and transfer
@@ -100,7 +94,7 @@ def to_numpy(array):
 def full(shape, fill_value, dtype=None):
     dtype = np.dtype(dtype) if dtype is not None else np.asarray(fill_value).dtype
     out = empty(shape if isinstance(shape, tuple) else (shape,), dtype)
-    _launch(_fill, out.size, flat(out), dtype.type(fill_value))
+    launch(_fill, out.size, flat(out), dtype.type(fill_value))
     return out
 
 
@@ -116,14 +110,14 @@ def arange(start, stop, step=1, dtype=None):
     """start, start + step, ... below ``stop``: out[i] = start + i * step."""
     dtype = np.dtype(dtype) if dtype is not None else np.arange(start, stop, step).dtype
     out = empty((max(0, math.ceil((stop - start) / step)),), dtype)
-    _launch(_arange, out.size, out, start, step)
+    launch(_arange, out.size, out, start, step)
     return out
 
 
 def eye(n, m=None, dtype=float):
     m = n if m is None else m
     out = empty((n, m), dtype)
-    _launch(_eye, out.size, flat(out), m)
+    launch(_eye, out.size, flat(out), m)
     return out
 
 
@@ -302,7 +296,7 @@ def getitem(array, index):
     if basic is not None:
         copy_strided(out, 0, contiguous_strides(shape), array, basic[0], basic[1], shape)
     else:
-        _launch(_gather, out.size, flat(out), flat(array), flat(offsets))
+        launch(_gather, out.size, flat(out), flat(array), flat(offsets))
     return out
 
 
@@ -315,7 +309,7 @@ def setitem(array, index, value):
         copy_strided(array, basic[0], basic[1], value, 0, broadcast_strides(value.shape, shape), shape)
     else:
         value = broadcast_to(value, shape)
-        _launch(_scatter, value.size, flat(array), flat(offsets), flat(value))
+        launch(_scatter, value.size, flat(array), flat(offsets), flat(value))
 
 
 def index_add(shape, index, values, dtype):
@@ -327,5 +321,5 @@ def index_add(shape, index, values, dtype):
         offsets = full(out_shape, basic[0], np.int64)
         for slot, (n, step) in enumerate(zip(out_shape, basic[1])):
             offsets = ew.add(offsets, _ramp(n, step, slot, len(out_shape)))
-    _launch(_scatter_add, values.size, flat(out), flat(offsets), flat(values))
+    launch(_scatter_add, values.size, flat(out), flat(offsets), flat(values))
     return out

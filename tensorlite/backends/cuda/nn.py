@@ -9,21 +9,10 @@ import numpy as np
 from numba import cuda
 
 from . import elementwise as ew
-from ._launch import at_least_1d, contiguous_strides, empty, flat, grid_1d, offset
-from .layout import zeros
+from ._launch import at_least_1d, contiguous_strides, empty, flat, launch, offset
+from .layout import full, zeros
 from .reduction import sum as _sum
-from ..geometry import avg_pool_window, pool_output_size
-
-
-def _pair(values):
-    values = (values, values) if isinstance(values, int) else tuple(values)
-    return int(values[0]), int(values[1])
-
-
-def _launch(kernel, n, *args):
-    if n:
-        blocks, threads = grid_1d(n)
-        kernel[blocks, threads](*args)
+from ..geometry import avg_pool_window, conv_output_size, pair, pool_output_hw
 
 
 # --------------------------------------------------------------------- softmax family
@@ -51,7 +40,7 @@ def _along(x, axis, log):
         kept = [d for d in range(x.ndim) if d != axis]
         kshape, kstrides = at_least_1d([x.shape[d] for d in kept], [strides[d] for d in kept])
         rows = x.size // x.shape[axis]
-        _launch(_softmax_rows, rows, flat(out), flat(x), kshape, kstrides, x.shape[axis], strides[axis], rows, log)
+        launch(_softmax_rows, rows, flat(out), flat(x), kshape, kstrides, x.shape[axis], strides[axis], rows, log)
     return out
 
 
@@ -140,21 +129,16 @@ def _conv_backward_weight(grad_w, grad_out, x, sh, sw, ph, pw, dh, dw, groups):
         grad_w[o, c, a, b] = acc
 
 
-def _conv_out_hw(x, weight, stride, padding, dilation):
-    return tuple((n + 2 * p - d * (k - 1) - 1) // s + 1
-                 for n, k, s, p, d in zip(x.shape[2:], weight.shape[2:], stride, padding, dilation))
-
-
 def conv2d_forward(x, weight, bias, stride, padding, dilation, groups):
     """out[n, o, i, j] = bias[o] + sum_{c, a, b} weight[o, c, a, b] * x[n, g(o) C_in/G + c, i s - p + a d, j s - p + b d]
     (taps outside the input count as 0). x (N, C_in, H, W), weight (C_out, C_in/G, kH, kW) -> (N, C_out, Ho, Wo).
     Launch: one thread per output element, 1-D grid over N*C_out*Ho*Wo; each thread loops over C_in/G * kH * kW."""
-    stride, padding, dilation = _pair(stride), _pair(padding), _pair(dilation)
+    stride, padding, dilation = pair(stride), pair(padding), pair(dilation)
     weight = ew.astype(weight, x.dtype)
-    out = empty((x.shape[0], weight.shape[0]) + _conv_out_hw(x, weight, stride, padding, dilation), x.dtype)
+    out = empty((x.shape[0], weight.shape[0]) + tuple(map(conv_output_size, x.shape[2:], weight.shape[2:], stride, padding, dilation)), x.dtype)
     has_bias = bias is not None
     bias = ew.astype(bias, x.dtype) if has_bias else zeros((1,), x.dtype)
-    _launch(_conv_forward, out.size, out, x, weight, bias, has_bias, *stride, *padding, *dilation, groups)
+    launch(_conv_forward, out.size, out, x, weight, bias, has_bias, *stride, *padding, *dilation, groups)
     return out
 
 
@@ -167,15 +151,15 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, inpu
 
     Launch: one thread per element of grad_x (1-D grid over N*C_in*H*W), one per element of grad_w; grad_bias is
     the reduction kernel over axes (0, 2, 3). Returns (grad_x, grad_weight, grad_bias) in x's dtype."""
-    stride, padding, dilation = _pair(stride), _pair(padding), _pair(dilation)
+    stride, padding, dilation = pair(stride), pair(padding), pair(dilation)
     weight = ew.astype(weight, x.dtype)
     grad_out = ew.astype(grad_out, x.dtype)
     grad_x = empty(x.shape, x.dtype) if input_grad else None
     grad_w = empty(weight.shape, x.dtype)
     geometry = (*stride, *padding, *dilation, groups)
     if input_grad:
-        _launch(_conv_backward_input, grad_x.size, grad_x, grad_out, weight, *geometry)
-    _launch(_conv_backward_weight, grad_w.size, grad_w, grad_out, x, *geometry)
+        launch(_conv_backward_input, grad_x.size, grad_x, grad_out, weight, *geometry)
+    launch(_conv_backward_weight, grad_w.size, grad_w, grad_out, x, *geometry)
     return grad_x, grad_w, _sum(grad_out, axis=(0, 2, 3))
 
 
@@ -227,11 +211,11 @@ def _planes(x):
 def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
     """out[n, c, i, j] = max of x[n, c] over window (i, j); indices = r * W + q of its first maximum (NaN wins).
     x (N, C, H, W) -> (out (N, C, Ho, Wo), indices int64). Launch: one thread per output element, 1-D grid."""
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = map(_pair, (kernel_size, stride, padding, dilation))
-    out_hw = (pool_output_size(x.shape[2], kh, sh, ph, dh, ceil_mode), pool_output_size(x.shape[3], kw, sw, pw, dw, ceil_mode))
+    kernel_size, stride, padding, dilation = map(pair, (kernel_size, stride, padding, dilation))
+    out_hw = pool_output_hw(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
     out = empty(tuple(x.shape[:2]) + out_hw, x.dtype)
     indices = empty(out.shape, np.int64)
-    _launch(_max_pool, out.size, _planes(out), _planes(indices), _planes(x), kh, kw, sh, sw, ph, pw, dh, dw)
+    launch(_max_pool, out.size, _planes(out), _planes(indices), _planes(x), *kernel_size, *stride, *padding, *dilation)
     return out, indices
 
 
@@ -240,7 +224,7 @@ def max_pool2d_backward(grad_out, indices, input_shape):
     1-D grid; overlapping windows can pick one input twice, so the adds are atomic."""
     grad_x = zeros(tuple(input_shape), grad_out.dtype)
     plane_out, plane_in = grad_out.shape[2] * grad_out.shape[3], input_shape[2] * input_shape[3]
-    _launch(_max_pool_backward, grad_out.size, flat(grad_x), flat(grad_out), flat(indices), plane_out, plane_in)
+    launch(_max_pool_backward, grad_out.size, flat(grad_x), flat(grad_out), flat(indices), plane_out, plane_in)
     return grad_x.reshape(tuple(input_shape))
 
 
@@ -282,7 +266,7 @@ def _avg_pool_backward(grad_x, h, w, grad_out, kh, kw, sh, sw, ph, pw, count_inc
 
 
 def _avg_args(kernel_size, stride, padding, divisor_override):
-    (kh, kw), (sh, sw), (ph, pw) = map(_pair, (kernel_size, stride, padding))
+    (kh, kw), (sh, sw), (ph, pw) = map(pair, (kernel_size, stride, padding))
     return kh, kw, sh, sw, ph, pw, int(divisor_override or 0)
 
 
@@ -290,9 +274,9 @@ def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include
     """out[n, c, i, j] = sum of x[n, c] over window (i, j) / divisor (window size with or without padding, or
     divisor_override). Launch: one thread per output element, 1-D grid."""
     kh, kw, sh, sw, ph, pw, div = _avg_args(kernel_size, stride, padding, divisor_override)
-    out_hw = (pool_output_size(x.shape[2], kh, sh, ph, 1, ceil_mode), pool_output_size(x.shape[3], kw, sw, pw, 1, ceil_mode))
+    out_hw = pool_output_hw(x.shape, (kh, kw), (sh, sw), (ph, pw), (1, 1), ceil_mode)
     out = empty(tuple(x.shape[:2]) + out_hw, x.dtype)
-    _launch(_avg_pool, out.size, _planes(out), _planes(x), kh, kw, sh, sw, ph, pw, bool(count_include_pad), div)
+    launch(_avg_pool, out.size, _planes(out), _planes(x), kh, kw, sh, sw, ph, pw, bool(count_include_pad), div)
     return out
 
 
@@ -302,7 +286,7 @@ def avg_pool2d_backward(grad_out, input_shape, kernel_size, stride, padding, cei
     element, 1-D grid, adding atomically into its window (windows overlap when stride < kernel)."""
     kh, kw, sh, sw, ph, pw, div = _avg_args(kernel_size, stride, padding, divisor_override)
     grad_x = zeros(tuple(input_shape), grad_out.dtype)
-    _launch(_avg_pool_backward, grad_out.size, flat(grad_x), input_shape[2], input_shape[3], _planes(grad_out), kh, kw, sh, sw, ph, pw,
+    launch(_avg_pool_backward, grad_out.size, flat(grad_x), input_shape[2], input_shape[3], _planes(grad_out), kh, kw, sh, sw, ph, pw,
             bool(count_include_pad), div)
     return grad_x
 
@@ -376,15 +360,13 @@ def batch_norm_forward(x, weight, bias, eps):
     invstd_c = 1 / sqrt(var_c + eps), out = (x - mean_c) invstd_c weight_c + bias_c (weight 1, bias 0 when None).
     Returns (out like x, mean (C,), invstd (C,)). Launch: one thread per channel for the two-pass moments
     (float64 sums), then one thread per element for the scale and shift."""
-    from .layout import full
-
     channels = x.shape[1]
     mean, invstd = empty((channels,), x.dtype), empty((channels,), x.dtype)
-    _launch(_moments, channels, _ncl(x), mean, invstd, float(eps))
+    launch(_moments, channels, _ncl(x), mean, invstd, float(eps))
     weight = full((channels,), 1, x.dtype) if weight is None else ew.astype(weight, x.dtype)
     bias = full((channels,), 0, x.dtype) if bias is None else ew.astype(bias, x.dtype)
     out = empty(x.shape, x.dtype)
-    _launch(_normalise, x.size, _ncl(out), _ncl(x), mean, invstd, weight, bias)
+    launch(_normalise, x.size, _ncl(out), _ncl(x), mean, invstd, weight, bias)
     return out, mean, invstd
 
 
@@ -392,13 +374,11 @@ def batch_norm_backward(grad_out, x, weight, mean, invstd):
     """Gradients of batch_norm_forward, per channel over its M elements, x_hat = (x - mean) invstd:
     grad_bias = sum g, grad_weight = sum g x_hat, grad_x = weight invstd (g - grad_bias / M - x_hat grad_weight / M).
     Launch: one thread per channel for the two sums, then one thread per element for grad_x."""
-    from .layout import full
-
     channels = x.shape[1]
     grad_out = ew.astype(grad_out, x.dtype)
     weight = full((channels,), 1, x.dtype) if weight is None else ew.astype(weight, x.dtype)
     grad_weight, grad_bias = empty((channels,), x.dtype), empty((channels,), x.dtype)
-    _launch(_bn_sums, channels, _ncl(grad_out), _ncl(x), mean, invstd, grad_weight, grad_bias)
+    launch(_bn_sums, channels, _ncl(grad_out), _ncl(x), mean, invstd, grad_weight, grad_bias)
     grad_x = empty(x.shape, x.dtype)
-    _launch(_bn_grad_x, x.size, _ncl(grad_x), _ncl(grad_out), _ncl(x), mean, invstd, weight, grad_weight, grad_bias)
+    launch(_bn_grad_x, x.size, _ncl(grad_x), _ncl(grad_out), _ncl(x), mean, invstd, weight, grad_weight, grad_bias)
     return grad_x, grad_weight, grad_bias
