@@ -7,8 +7,7 @@ from .module import Module
 class _DropoutNd(Module):
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        F._check_dropout_probability(p)
         self.p = p
         self.inplace = inplace
 

@@ -38,33 +38,38 @@ def flatten(input, start_dim=0, end_dim=-1):
     return input.flatten(start_dim, end_dim)
 
 
+def _check_dropout_probability(p):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _dropped(input, p, mask_shape):
+    """``input`` times a keep-mask of ``mask_shape`` (broadcast over the rest) scaled by 1 / (1 - p)."""
+    keep = random.bernoulli_mask(1.0 - p, mask_shape, dtype=input.dtype, device=input.device)
+    return input * (keep * (1.0 / (1.0 - p) if p < 1.0 else 0.0))
+
+
 def dropout(input, p=0.5, training=True, inplace=False):
     """Inverted dropout: zero each element with probability ``p`` and scale the rest by 1 / (1 - p),
     so the expected value is unchanged and evaluation needs no rescaling. The identity when not training.
 
     ``inplace`` is accepted for torch compatibility; the result is always a new tensor.
     """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_dropout_probability(p)
     if not training or p == 0.0:
         return input
-    keep = random.bernoulli_mask(1.0 - p, input.shape, dtype=input.dtype, device=input.device)
-    scale = 1.0 / (1.0 - p) if p < 1.0 else 0.0
-    return input * (keep * scale)
+    return _dropped(input, p, input.shape)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Channel dropout for (N, C, H, W) or (C, H, W): zero whole channels with probability ``p``, scale the rest
     by 1 / (1 - p). Neighbouring pixels are correlated, so dropping single pixels would hardly regularise."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_dropout_probability(p)
     if input.dim() not in (3, 4):
         raise RuntimeError(f"dropout2d: expected a 3D or 4D input, but got input of size {list(input.shape)}")
     if not training or p == 0.0:
         return input
-    mask_shape = input.shape[:-2] + (1, 1)
-    keep = random.bernoulli_mask(1.0 - p, mask_shape, dtype=input.dtype, device=input.device)
-    return input * (keep * (1.0 / (1.0 - p) if p < 1.0 else 0.0))
+    return _dropped(input, p, input.shape[:-2] + (1, 1))
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):

@@ -11,6 +11,13 @@ from .module import Module
 from .parameter import Parameter
 
 
+def _register_affine(module, shape, affine, bias, device, dtype):
+    """Register ``module.weight`` (ones of ``shape``) and ``module.bias`` (zeros), each None where it is absent:
+    no weight without ``affine``, no bias without ``affine`` and ``bias``."""
+    module.register_parameter("weight", Parameter(ones(shape, device=device, dtype=dtype)) if affine else None)
+    module.register_parameter("bias", Parameter(zeros(shape, device=device, dtype=dtype)) if affine and bias else None)
+
+
 class _RunningStatsNorm(Module):
     """Per-channel affine parameters and running statistics, shared by batch and instance norm."""
 
@@ -18,12 +25,7 @@ class _RunningStatsNorm(Module):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(ones(num_features, device=device, dtype=dtype))
-            self.bias = Parameter(zeros(num_features, device=device, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, num_features, affine, affine, device, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, device=device, dtype=dtype))
             self.register_buffer("running_var", ones(num_features, device=device, dtype=dtype))
@@ -112,9 +114,7 @@ class LayerNorm(Module):
         super().__init__()
         self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.eps, self.elementwise_affine, self.has_bias = eps, elementwise_affine, bias
-        shape = self.normalized_shape
-        self.register_parameter("weight", Parameter(ones(shape, device=device, dtype=dtype)) if elementwise_affine else None)
-        self.register_parameter("bias", Parameter(zeros(shape, device=device, dtype=dtype)) if elementwise_affine and bias else None)
+        _register_affine(self, self.normalized_shape, elementwise_affine, bias, device, dtype)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -131,8 +131,7 @@ class GroupNorm(Module):
         if num_channels % num_groups:
             raise ValueError("num_channels must be divisible by num_groups")
         self.num_groups, self.num_channels, self.eps, self.affine, self.has_bias = num_groups, num_channels, eps, affine, bias
-        self.register_parameter("weight", Parameter(ones(num_channels, device=device, dtype=dtype)) if affine else None)
-        self.register_parameter("bias", Parameter(zeros(num_channels, device=device, dtype=dtype)) if affine and bias else None)
+        _register_affine(self, num_channels, affine, bias, device, dtype)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
