@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..train.mnist import MNIST_MEAN, MNIST_STD, TrainConfig
 from .machine import describe_machine
 
 
@@ -25,9 +26,10 @@ def torch_mnist(epochs, seed, root, report_path):
     from ..data.datasets import MNIST
 
     torch.manual_seed(seed)
+    recipe = TrainConfig()  # the lesson's batch size, learning rate and momentum
 
     def normalised(split):
-        images = torch.from_numpy(split.data.numpy()).float().div_(255).sub_(0.1307).div_(0.3081)
+        images = torch.from_numpy(split.data.numpy()).float().div_(255).sub_(MNIST_MEAN).div_(MNIST_STD)
         return images.unsqueeze(1), torch.from_numpy(split.targets.numpy())
 
     train_x, train_y = normalised(MNIST(root, train=True, download=True))
@@ -44,13 +46,13 @@ def torch_mnist(epochs, seed, root, report_path):
             return self.fc(x.flatten(1))
 
     model = Net()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.5)
+    optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum)
     history = {"test_accuracy": [], "seconds": []}
     for _ in range(epochs):
         start = time.perf_counter()
         order = torch.randperm(len(train_x))
-        for i in range(0, len(order), 64):
-            batch = order[i : i + 64]
+        for i in range(0, len(order), recipe.batch_size):
+            batch = order[i : i + recipe.batch_size]
             optimizer.zero_grad()
             torch.nn.functional.cross_entropy(model(train_x[batch]), train_y[batch]).backward()
             optimizer.step()

@@ -77,7 +77,8 @@ def evaluate(model, loader, device):
 
 
 def train_one_epoch(model, loader, optimizer, device, epoch, epochs):
-    """One pass over ``loader``; returns (mean loss, images per second). The bar shows both as it goes."""
+    """One pass over ``loader``; returns (every step's loss, images per second). The bar shows the running loss and
+    images/s as it goes."""
     bar = tqdm(loader, desc=f"epoch {epoch}/{epochs}", unit="batch", leave=True)
     running, seen, start = 0.0, 0, time.perf_counter()
     losses = []
@@ -96,7 +97,8 @@ def train_one_epoch(model, loader, optimizer, device, epoch, epochs):
 
 
 def train(config):
-    """Train ``MNISTNet`` per ``config``; returns the history dict (per-epoch accuracy, seconds, images/s)."""
+    """Train ``MNISTNet`` per ``config``; returns a ``TrainResult``: the model, the history (per-epoch accuracy, seconds,
+    images/s, and every step's loss), the wall time and the test set."""
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     manual_seed(config.seed)
