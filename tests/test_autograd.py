@@ -122,6 +122,31 @@ def test_custom_function_as_in_pytorch():
     assert tl.autograd.gradcheck(lambda t: Cube.apply(t, 2.0), [tl.tensor([0.5, -1.5], dtype=tl.float64, requires_grad=True)])
 
 
+class Recorder(tl.autograd.Function):
+    seen = []
+
+    @staticmethod
+    def forward(ctx, x):
+        Recorder.seen.append((ctx.needs_input_grad, ctx.records_graph))
+        return x * 1
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def test_forward_knows_whether_its_call_is_recorded():
+    """needs_input_grad follows requires_grad, as in torch; records_graph is False under no_grad or without any
+    input that requires grad, where nothing needs keeping for backward."""
+    Recorder.seen.clear()
+    x = tl.ones(2, requires_grad=True)
+    Recorder.apply(x)
+    with tl.no_grad():
+        Recorder.apply(x)
+    Recorder.apply(tl.ones(2))
+    assert Recorder.seen == [((True,), True), ((True,), False), ((False,), False)]
+
+
 class WrongSquare(tl.autograd.Function):
     @staticmethod
     def forward(ctx, x):

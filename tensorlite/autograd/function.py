@@ -26,10 +26,15 @@ FREED_GRAPH_ERROR = (
 
 
 class Context:
-    """What ``forward`` leaves for ``backward``: saved tensors, ``needs_input_grad`` and any attributes."""
+    """What ``forward`` leaves for ``backward``: saved tensors, ``needs_input_grad`` and any attributes.
 
-    def __init__(self, needs_input_grad):
+    ``records_graph`` tells forward whether this call is recorded for backward at all (grad mode is on and some
+    input requires grad), so that it can skip keeping what only backward would use.
+    """
+
+    def __init__(self, needs_input_grad, records_graph):
         self.needs_input_grad = needs_input_grad
+        self.records_graph = records_graph
         self._saved = ()
         self._released = False
 
@@ -79,10 +84,10 @@ class Function:
         from ..tensor import Tensor
 
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        ctx = Context(needs)
+        ctx = Context(needs, records_graph=is_grad_enabled() and any(needs))
         with no_grad():
             outputs = cls.forward(ctx, *args, **kwargs)
-        if is_grad_enabled() and any(needs):
+        if ctx.records_graph:
             single = not isinstance(outputs, tuple)
             outs = (outputs,) if single else outputs
             node = Node(cls, ctx, tuple(a if isinstance(a, Tensor) else None for a in args), len(outs))

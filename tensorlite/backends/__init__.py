@@ -6,6 +6,10 @@ A backend is a module exposing the same kernel functions on its own array type: 
 ``transpose``, ``broadcast_to``, ``concatenate``, ``getitem``/``setitem``/``index_add``) and the
 neural-network kernels (softmax, convolution, pooling, normalisation). ``reference`` holds slow, plain
 versions of the neural-network kernels: the oracle the tests compare the fast ones against.
+
+``conv2d_forward`` and ``conv2d_backward`` take a ``workspace``: a dict that the op hands to both passes of one
+call when backward will follow (None otherwise). A backend may leave in it what forward computed and backward
+needs again: the CPU kernels keep their im2col columns there; the reference and CUDA kernels leave it empty.
 """
 import importlib
 

@@ -43,7 +43,7 @@ def _conv_setup(x, weight, stride, padding, dilation, groups):
     return xg, wg, (conv_output_size(h, kh, sh, ph, dh), conv_output_size(w, kw, sw, pw, dw))
 
 
-def conv2d_forward(x, weight, bias, stride, padding, dilation, groups):
+def conv2d_forward(x, weight, bias, stride, padding, dilation, groups, workspace=None):
     """2-D cross-correlation, as torch.nn.functional.conv2d:
 
         out[n, o, i, j] = bias[o] + sum_{c, a, b} w[o, c, a, b] * x_pad[n, g*C_in/G + c, i*sh + a*dh, j*sw + b*dw]
@@ -61,7 +61,7 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups):
     return out if bias is None else out + bias.reshape(-1, 1, 1).astype(x.dtype)
 
 
-def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, input_grad=True):
+def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, input_grad=True, workspace=None):
     """Gradients of conv2d_forward: each output (i, j) sends grad_out[..., i, j] back to its window,
 
         grad_x_pad[n, window(i, j)] += sum_o grad_out[n, o, i, j] * w[o]

@@ -18,8 +18,10 @@ class Conv2d(Function):
         ctx.save_for_backward(x, weight)
         ctx.geometry = (stride, padding, dilation, groups)
         ctx.has_bias = bias is not None
+        ctx.workspace = {} if ctx.records_graph else None  # where the backend may keep data for backward
         out = x._backend.conv2d_forward(
-            x._array, weight._array, None if bias is None else bias._array, stride, padding, dilation, groups
+            x._array, weight._array, None if bias is None else bias._array, stride, padding, dilation, groups,
+            workspace=ctx.workspace,
         )
         return Tensor(out, x.device)
 
@@ -27,7 +29,8 @@ class Conv2d(Function):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         grad_x, grad_weight, grad_bias = grad._backend.conv2d_backward(
-            grad._array, x._array, weight._array, *ctx.geometry, input_grad=ctx.needs_input_grad[0]
+            grad._array, x._array, weight._array, *ctx.geometry, input_grad=ctx.needs_input_grad[0],
+            workspace=ctx.workspace,
         )
         grad_bias = grad_bias if ctx.has_bias else None
         return (*(None if g is None else Tensor(g, grad.device) for g in (grad_x, grad_weight, grad_bias)),) + (None,) * 4

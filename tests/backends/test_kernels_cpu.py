@@ -337,3 +337,33 @@ def test_batch_norm_matches_torch(shape, dtype):
     assert_close(out, expected, dtype)
     for got, want in zip(fast.batch_norm_backward(upstream, x, w, mean, invstd), grads):
         assert_close(got, want, dtype)
+
+
+@pytest.mark.parametrize("chunk_bytes, kept", [(conv.CHUNK_BYTES, ["columns"]), (1, [])],
+                         ids=["one chunk", "one image per chunk"])
+def test_conv2d_backward_reuses_the_forward_columns(monkeypatch, chunk_bytes, kept):
+    """With a workspace, forward leaves its im2col columns for backward when the batch is one chunk (and keeps
+    nothing otherwise); backward takes them out and computes exactly what it computes from scratch."""
+    monkeypatch.setattr(conv, "CHUNK_BYTES", chunk_bytes)
+    rng = np.random.default_rng(0)
+    x, w, b = array(rng, (3, 2, 7, 6), np.float32), array(rng, (4, 2, 3, 3), np.float32), array(rng, (4,), np.float32)
+    args = ((1, 2), (1, 0), (1, 1), 1)
+    workspace = {}
+    out = fast.conv2d_forward(x, w, b, *args, workspace=workspace)
+    assert_close(out, fast.conv2d_forward(x, w, b, *args), np.float32)
+    assert list(workspace) == kept
+    grad_out = array(rng, out.shape, np.float32)
+    fresh = fast.conv2d_backward(grad_out, x, w, *args)
+    for got, expected in zip(fast.conv2d_backward(grad_out, x, w, *args, workspace=workspace), fresh):
+        np.testing.assert_array_equal(got, expected)
+    assert workspace == {}
+
+
+def test_scratch_buffers_are_reused_and_bounded(monkeypatch):
+    monkeypatch.setattr(conv, "_kept", {})
+    held = [conv._scratch("test", (4, 5), np.float32) for _ in range(conv.KEEP_COUNT + 2)]
+    for array_ in held:
+        conv._keep("test", array_)
+    assert len(conv._kept["test"]) == conv.KEEP_COUNT
+    again = conv._scratch("test", (2, 3), np.float64)
+    assert again.base is held[-1].base and len(conv._kept["test"]) == conv.KEEP_COUNT - 1

@@ -148,6 +148,26 @@ def test_conv2d_init_bounds():
     assert float(conv.weight.abs().max()) <= bound and float(conv.bias.abs().max()) <= bound
 
 
+def test_conv2d_second_backward_with_retain_graph_repeats_the_gradients():
+    """The first backward takes the forward's columns out of the workspace; the second recomputes them."""
+    rng = np.random.default_rng(4)
+    x = tl.tensor(rng.standard_normal((2, 3, 6, 6)).astype(np.float32), requires_grad=True)
+    w = tl.tensor(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), requires_grad=True)
+    out = (F.conv2d(x, w, padding=1) ** 2).sum()
+    out.backward(retain_graph=True)
+    first = (x.grad.numpy().copy(), w.grad.numpy().copy())
+    out.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), 2 * first[0])
+    np.testing.assert_array_equal(w.grad.numpy(), 2 * first[1])
+
+
+def test_conv2d_under_no_grad_keeps_nothing_for_backward():
+    x, w = tl.ones(1, 1, 4, 4, requires_grad=True), tl.ones(1, 1, 3, 3, requires_grad=True)
+    with tl.no_grad():
+        out = F.conv2d(x, w)
+    assert out.grad_fn is None and out.tolist() == [[[[9.0, 9.0], [9.0, 9.0]]]]
+
+
 def test_dropout2d_zeroes_whole_channels():
     tl.manual_seed(0)
     out = F.dropout2d(tl.ones(8, 16, 3, 3), p=0.5)

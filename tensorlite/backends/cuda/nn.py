@@ -129,7 +129,7 @@ def _conv_backward_weight(grad_w, grad_out, x, sh, sw, ph, pw, dh, dw, groups):
         grad_w[o, c, a, b] = acc
 
 
-def conv2d_forward(x, weight, bias, stride, padding, dilation, groups):
+def conv2d_forward(x, weight, bias, stride, padding, dilation, groups, workspace=None):
     """out[n, o, i, j] = bias[o] + sum_{c, a, b} weight[o, c, a, b] * x[n, g(o) C_in/G + c, i s - p + a d, j s - p + b d]
     (taps outside the input count as 0). x (N, C_in, H, W), weight (C_out, C_in/G, kH, kW) -> (N, C_out, Ho, Wo).
     Launch: one thread per output element, 1-D grid over N*C_out*Ho*Wo; each thread loops over C_in/G * kH * kW."""
@@ -142,7 +142,7 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups):
     return out
 
 
-def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, input_grad=True):
+def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, input_grad=True, workspace=None):
     """Gradients of conv2d_forward, each a gather with no atomics (grad_x is None unless ``input_grad``):
 
         grad_x[n, c, r, q]    = sum over (o in c's group, a, b) with r + p - a d = i s, q + p - b d = j s of grad_out[n, o, i, j] w[o, c', a, b]
