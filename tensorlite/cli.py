@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from .bench.timing import RUNS_PER_TURN
+
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demos"
 
 
@@ -102,7 +104,8 @@ def build_parser():
     option = bench_parser.add_argument
     option("--cases", type=comma_list, default=[], help="only cases whose name contains one of these, comma-separated")
     option("--device", type=comma_list, default=["cpu"], help="devices to time, comma-separated (default: cpu)")
-    option("--repeat", type=int, help="timed runs per library, the fastest kept (default: 10; with --quick: 2)")
+    option("--repeat", type=int, help=f"turns per library, each of {RUNS_PER_TURN} timed runs in a row; the fastest run "
+           "is kept (default: 10; with --quick: 2)")
     option("--quick", action="store_true", help="few runs and a small GEMM: a smoke test, not a measurement")
     option("--json", metavar="PATH", help="also write every measurement and the machine's details as JSON")
     option("--png", metavar="PATH", default="runs/bench/bench.png", help="bar chart, '' for none (default: %(default)s)")

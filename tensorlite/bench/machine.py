@@ -46,7 +46,7 @@ def describe_machine(torch=None):
 
 
 def gemm_ceiling(size, repeat, torch=None):
-    """GFLOP/s of a float32 (size x size) @ (size x size) product, 2 * size^3 FLOPs, fastest of ``repeat`` runs,
+    """GFLOP/s of a float32 (size x size) @ (size x size) product, 2 * size^3 FLOPs, fastest of ``repeat`` turns,
     by ``np.matmul`` (the BLAS that tensorlite's convolutions call) and, when given, by ``torch.mm``."""
     rng = np.random.default_rng(0)
     a, b = (rng.standard_normal((size, size), dtype=np.float32) for _ in range(2))

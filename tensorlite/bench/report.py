@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 
 from ..utils.viz import new_figure, save_figure
+from .timing import RUNS_PER_TURN
 
 LEGEND = (
     "f+b: forward+backward. GFLOP/s: convolutions only, FLOPs counted as in tensorlite/bench/cases.py.\n"
@@ -49,7 +50,8 @@ def to_json(report):
         "machine": report.machine,
         "gemm_ceiling": report.gemm,
         "repeat": report.repeat,
-        "statistic": "fastest of repeat runs, tensorlite and torch timed in turns",
+        "runs_per_turn": RUNS_PER_TURN,
+        "statistic": "fastest of repeat * runs_per_turn runs; tensorlite and torch take turns of runs_per_turn runs",
         "skipped_devices": report.skipped_devices,
         "results": [result_row(m) for m in report.measurements],
     }
@@ -134,7 +136,8 @@ def format_table(report):
         f"versions: tensorlite {m['tensorlite']}, numpy {m['numpy']}, numba {m['numba']} "
         f"({m['numba_threads']} threads){torch}",
         f"GEMM ceiling (float32 {gemm['size']}x{gemm['size']} matmul): {ceiling}",
-        f"times: fastest of {report.repeat} runs per library, run in turns; ms per call",
+        f"times: fastest of {report.repeat * RUNS_PER_TURN} runs per library, in {report.repeat} turns of "
+        f"{RUNS_PER_TURN} runs, the libraries alternating; ms per call",
     ]
     rows = [result_row(measurement) for measurement in report.measurements]
     for device in dict.fromkeys(row["device"] for row in rows):
@@ -168,7 +171,8 @@ def write_chart(report, path):
             axes.set_xscale("log")
         axes.set_yticks(range(len(device_rows)), [row["case"] for row in device_rows], fontsize=8)
         axes.invert_yaxis()
-        axes.set_xlabel(f"forward+backward, ms (fastest of {report.repeat}; lower is better)", fontsize=8)
+        runs = report.repeat * RUNS_PER_TURN
+        axes.set_xlabel(f"forward+backward, ms (fastest of {runs}; lower is better)", fontsize=8)
         axes.set_title(f"{device}: {report.machine['cpu']}", fontsize=9)
         axes.legend(fontsize=8)
     save_figure(figure, path, "chart")

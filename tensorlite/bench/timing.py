@@ -1,8 +1,14 @@
 """Timing on a shared machine: run the contenders in turns and keep each one's fastest run.
 
 Other processes can only add time to a run, never take it away, so the minimum over N runs is the best
-estimate of what the code itself costs. Running in turns (a, b, a, b, ...) exposes both contenders to the
-same stretches of the machine's load, so a burst of noise cannot fall on one of them only.
+estimate of what the code itself costs. Running in turns (a a a, b b b, a a a, ...) exposes both contenders
+to the same stretches of the machine's load, so a burst of noise cannot fall on one of them only.
+
+A turn is RUNS_PER_TURN runs in a row, not one: after each call, both torch's OpenMP threads and the BLAS
+threads under numpy keep spinning on the cores for a moment, waiting for more work. The first run after a
+switch competes with the other library's spinning threads, which on two cores made both libraries' MNIST
+convolutions about 2x slower than when they run alone, as they do in training. The later runs of a turn see
+each library on its own.
 
 A clock times one call on one device. The CPU's is wall-clock time around the call, which is exact because
 CPU kernels finish before they return; a GPU's clock would record CUDA events around the call and synchronise.
@@ -11,6 +17,8 @@ import math
 import time
 
 import tensorlite as tl
+
+RUNS_PER_TURN = 3
 
 
 def cpu_clock(fn):
@@ -56,10 +64,12 @@ def why_unavailable(device):
     return None
 
 
-def fastest_in_turns(calls, repeat, clock=cpu_clock):
-    """{name: fewest seconds over ``repeat`` runs} for ``calls`` {name: zero-argument callable}, run in turns."""
+def fastest_in_turns(calls, repeat, clock=cpu_clock, runs_per_turn=RUNS_PER_TURN):
+    """{name: fewest seconds over ``repeat`` turns of ``runs_per_turn`` runs each} for ``calls``
+    {name: zero-argument callable}, the contenders taking turns."""
     best = dict.fromkeys(calls, math.inf)
     for _ in range(repeat):
         for name, fn in calls.items():
-            best[name] = min(best[name], clock(fn))
+            for _ in range(runs_per_turn):
+                best[name] = min(best[name], clock(fn))
     return best

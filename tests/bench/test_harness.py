@@ -25,14 +25,15 @@ def report():
 
 def test_fastest_in_turns_interleaves_and_keeps_the_minimum():
     order = []
-    durations = {"a": iter([3.0, 1.0, 2.0]), "b": iter([5.0, 6.0, 4.0])}
+    durations = {"a": iter([3.0, 1.0, 2.0, 7.0]), "b": iter([5.0, 6.0, 4.0, 8.0])}
 
     def fake_clock(fn):
         fn()
         return next(durations[order[-1]])
 
-    best = fastest_in_turns({"a": lambda: order.append("a"), "b": lambda: order.append("b")}, 3, fake_clock)
-    assert order == ["a", "b"] * 3
+    calls = {"a": lambda: order.append("a"), "b": lambda: order.append("b")}
+    best = fastest_in_turns(calls, repeat=2, clock=fake_clock, runs_per_turn=2)
+    assert order == ["a", "a", "b", "b"] * 2
     assert best == {"a": 1.0, "b": 4.0}
 
 
