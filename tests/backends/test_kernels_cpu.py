@@ -359,11 +359,17 @@ def test_conv2d_backward_reuses_the_forward_columns(monkeypatch, chunk_bytes, ke
     assert workspace == {}
 
 
-def test_scratch_buffers_are_reused_and_bounded(monkeypatch):
+def test_scratch_buffers_are_reused_smallest_first_and_bounded(monkeypatch):
     monkeypatch.setattr(conv, "_kept", {})
-    held = [conv._scratch("test", (4, 5), np.float32) for _ in range(conv.KEEP_COUNT + 2)]
-    for array_ in held:
+    monkeypatch.setattr(conv, "KEEP_BYTES", 1000)
+    small, large = conv._scratch("test", (10,), np.float32), conv._scratch("test", (100,), np.float32)
+    conv._keep("test", large)
+    conv._keep("test", small)
+    assert conv._scratch("test", (2, 3), np.float32).base is small.base   # the smallest buffer that fits
+    assert conv._scratch("test", (50,), np.float64).base is large.base
+    assert conv._kept["test"] == []
+    for array_ in (small, large, conv._scratch("test", (200,), np.float32)):  # 40 + 400 + 800 bytes
         conv._keep("test", array_)
-    assert len(conv._kept["test"]) == conv.KEEP_COUNT
-    again = conv._scratch("test", (2, 3), np.float64)
-    assert again.base is held[-1].base and len(conv._kept["test"]) == conv.KEEP_COUNT - 1
+    assert [buffer.nbytes for buffer in conv._kept["test"]] == [800]        # the oldest went first
+    conv._keep("test", conv._scratch("test", (300,), np.float32))           # 1200 bytes: over the limit alone
+    assert conv._kept["test"] == []

@@ -62,9 +62,8 @@ def _pad(x, padding):
 
 
 CHUNK_BYTES = 4 << 20  # columns per GEMM: 4 MiB measured faster than 2, 8, 16 or 64 on the 3x3 benchmarks
-KEEP_BYTES = 64 << 20  # scratch buffers bigger than this are freed after use
-KEEP_COUNT = 8  # buffers kept per name: one for each convolution whose columns wait for its backward pass
-_kept = {}  # name -> the uint8 buffers under scratch arrays that no call is using
+KEEP_BYTES = 64 << 20  # scratch memory kept per name between calls; past it, the oldest buffers are freed
+_kept = {}  # name -> the uint8 buffers under scratch arrays that no call is using, oldest first
 
 
 def _chunks(n_img, image_bytes):
@@ -75,23 +74,27 @@ def _chunks(n_img, image_bytes):
 
 
 def _scratch(name, shape, dtype):
-    """An uninitialised array for a big temporary, on a buffer kept from an earlier call: allocating megabytes
-    afresh can cost page faults on every call (2000 per MNIST convolution, 2-3x its time, once other code
-    allocates between the calls). A buffer is taken out of _kept while in use, so two threads never share one."""
+    """An uninitialised array for a big temporary, on a buffer kept from an earlier call (the smallest that
+    fits): allocating megabytes afresh can cost page faults on every call (2000 per MNIST convolution, 2-3x
+    its time, once other code allocates between the calls). A buffer is taken out of _kept while in use, so
+    two threads never share one, and several layers can each hold columns until their backward pass."""
     nbytes = math.prod(shape) * np.dtype(dtype).itemsize
     buffers = _kept.setdefault(name, [])
-    fits = [i for i, buffer in enumerate(buffers) if buffer.nbytes >= nbytes]
-    buffer = buffers.pop(fits[-1]) if fits else np.empty(nbytes, dtype=np.uint8)
+    fitting = [i for i, buffer in enumerate(buffers) if buffer.nbytes >= nbytes]
+    if fitting:
+        buffer = buffers.pop(min(fitting, key=lambda i: buffers[i].nbytes))
+    else:
+        buffer = np.empty(nbytes, dtype=np.uint8)
     return buffer[:nbytes].view(dtype).reshape(shape)
 
 
 def _keep(name, array):
-    """Keep the buffer under a _scratch array for a later call (unless it is over KEEP_BYTES); past KEEP_COUNT
-    buffers of one name, the oldest is let go."""
-    if array.base.nbytes <= KEEP_BYTES:
-        buffers = _kept.setdefault(name, [])
-        buffers.append(array.base)
-        del buffers[:-KEEP_COUNT]
+    """Keep the buffer under a _scratch array for a later call, freeing the oldest kept buffers of that name
+    while together they are over KEEP_BYTES."""
+    buffers = _kept.setdefault(name, [])
+    buffers.append(array.base)
+    while sum(buffer.nbytes for buffer in buffers) > KEEP_BYTES:
+        buffers.pop(0)
 
 
 def _columns(x_pad, kernel_hw, out_hw, stride, dilation):
