@@ -29,7 +29,9 @@ def cpu_model():
 
 
 def describe_machine(torch=None):
-    """The processor, logical CPUs, versions, thread counts and the date, as a flat dict."""
+    """The processor, logical CPUs, versions, thread counts and the date, as a flat dict; also
+    ``OPENBLAS_CORETYPE`` when the environment sets it, since it picks the kernels of numpy's BLAS (an AVX2
+    core type on an AVX-512 processor halves the GEMM ceiling)."""
     return {
         "cpu": cpu_model(),
         "logical_cpus": os.cpu_count(),
@@ -41,6 +43,7 @@ def describe_machine(torch=None):
         "numba_threads": numba.get_num_threads(),
         "torch": torch.__version__ if torch else None,
         "torch_threads": torch.get_num_threads() if torch else None,
+        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
     }
 

@@ -131,11 +131,13 @@ def format_table(report):
     torch = f", torch {m['torch']} ({m['torch_threads']} threads)" if m["torch"] else ", torch not installed"
     ceiling = ", ".join(f"{key.removesuffix('_gflops')} {three_significant(value)} GFLOP/s"
                         for key, value in gemm.items() if key.endswith("_gflops"))
+    forced = m.get("openblas_coretype")
+    coretype = f" (numpy's BLAS kernels chosen by OPENBLAS_CORETYPE={forced})" if forced else ""
     lines = [
         f"machine: {m['cpu']}, {m['logical_cpus']} logical CPUs; {m['date']}",
         f"versions: tensorlite {m['tensorlite']}, numpy {m['numpy']}, numba {m['numba']} "
         f"({m['numba_threads']} threads){torch}",
-        f"GEMM ceiling (float32 {gemm['size']}x{gemm['size']} matmul): {ceiling}",
+        f"GEMM ceiling (float32 {gemm['size']}x{gemm['size']} matmul): {ceiling}{coretype}",
         f"times: fastest of {report.repeat * RUNS_PER_TURN} runs per library, in {report.repeat} turns of "
         f"{RUNS_PER_TURN} runs, the libraries alternating; ms per call",
     ]

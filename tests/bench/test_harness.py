@@ -65,6 +65,14 @@ def test_table_names_every_case(report):
         assert case.name in text
 
 
+def test_table_names_a_forced_openblas_core_type(report, monkeypatch):
+    """OPENBLAS_CORETYPE picks numpy's GEMM kernels, so a table measured under it says so."""
+    monkeypatch.setitem(report.machine, "openblas_coretype", "Haswell")
+    assert "chosen by OPENBLAS_CORETYPE=Haswell" in format_table(report)
+    monkeypatch.setitem(report.machine, "openblas_coretype", None)
+    assert "OPENBLAS_CORETYPE" not in format_table(report)
+
+
 def test_chart_is_a_png(report, tmp_path):
     pytest.importorskip("matplotlib")
     write_chart(report, tmp_path / "chart.png")
