@@ -1,5 +1,8 @@
 """The fast CPU kernels equal the reference kernels (hypothesis sweep, contiguous or not, float32 and float64),
 equal torch.nn.functional when torch is installed, and their backward kernels pass a finite-difference gradcheck."""
+import os
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import numpy as np
@@ -373,3 +376,17 @@ def test_scratch_buffers_are_reused_smallest_first_and_bounded(monkeypatch):
     assert [buffer.nbytes for buffer in conv._kept["test"]] == [800]        # the oldest went first
     conv._keep("test", conv._scratch("test", (300,), np.float32))           # 1200 bytes: over the limit alone
     assert conv._kept["test"] == []
+
+
+@pytest.mark.parametrize("policy", [None, "ACTIVE"])
+def test_numba_threads_start_with_the_cpu_kernels_and_the_environment_is_left_as_it_was(policy):
+    """Importing the CPU kernels starts Numba's thread pool, with OMP_WAIT_POLICY=PASSIVE set only for that
+    moment unless the user had chosen a policy: afterwards the variable is as it was before."""
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if policy:
+        env["OMP_WAIT_POLICY"] = policy
+    script = ("import os, numba, tensorlite.backends.cpu; "
+              "print(os.environ.get('OMP_WAIT_POLICY'), numba.threading_layer())")
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    seen_policy, layer = out.stdout.split()
+    assert seen_policy == str(policy) and layer in ("omp", "tbb", "workqueue")

@@ -13,10 +13,36 @@ vectorises it) with the weight held in a register; every (image, channel) plane 
 planes are shared out over the cores with ``prange``, and grad_w, which sums over images, is split by
 output channel instead, so no two threads write the same element; grad_w keeps one running sum per tap and
 output column, so its inner loop is a plain vectorisable multiply-add rather than a serial reduction.
+
+Numba's OpenMP threads busy-wait for a while after each ``prange`` loop, and so do OpenBLAS's after each
+GEMM: on two cores, a depthwise convolution followed by a GEMM convolution (a MobileNet block) spent most
+of its time with each pool spinning on the core the other needed (6.6 to 7.9 ms for a pair that takes 3.0
+to 4.0 ms run apart). Numba's threads are therefore started with ``OMP_WAIT_POLICY=PASSIVE`` (sleep when
+idle): 3.9 to 5.0 ms for the pair, and no change for a depthwise convolution alone. The variable is set only
+while Numba loads its OpenMP library, unless the user set it; torch's own copy of the library keeps its
+default.
 """
+import os
+
 import numba
 import numpy as np
 from numba import prange
+from numba.np.ufunc import parallel
+
+
+def _start_threads_waiting_passively():
+    """Start Numba's thread pool now, its OpenMP runtime reading OMP_WAIT_POLICY=PASSIVE (a no-op when the
+    pool already runs, or when the user chose a wait policy)."""
+    chosen_by_user = "OMP_WAIT_POLICY" in os.environ
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    try:
+        parallel._launch_threads()
+    finally:
+        if not chosen_by_user:
+            del os.environ["OMP_WAIT_POLICY"]
+
+
+_start_threads_waiting_passively()
 
 
 @numba.njit(cache=True, parallel=True)
