@@ -31,8 +31,8 @@ from numba.np.ufunc import parallel
 
 
 def _start_threads_waiting_passively():
-    """Start Numba's thread pool now, its OpenMP runtime reading OMP_WAIT_POLICY=PASSIVE (a no-op when the
-    pool already runs, or when the user chose a wait policy)."""
+    """Start Numba's thread pool now, its OpenMP runtime reading OMP_WAIT_POLICY=PASSIVE. A wait policy the
+    user chose is kept; a pool that already runs is left as it is."""
     chosen_by_user = "OMP_WAIT_POLICY" in os.environ
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
