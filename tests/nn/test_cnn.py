@@ -161,11 +161,22 @@ def test_conv2d_second_backward_with_retain_graph_repeats_the_gradients():
     np.testing.assert_array_equal(w.grad.numpy(), 2 * first[1])
 
 
-def test_conv2d_under_no_grad_keeps_nothing_for_backward():
+def test_conv2d_keeps_its_columns_for_backward_only_when_the_call_is_recorded(monkeypatch):
+    """Under no_grad the im2col columns go straight back to the CPU scratch pool; with grad they wait in the
+    op's workspace until backward returns them."""
+    from tensorlite.backends.cpu import conv as cpu_conv
+
+    monkeypatch.setattr(cpu_conv, "_kept", {})
     x, w = tl.ones(1, 1, 4, 4, requires_grad=True), tl.ones(1, 1, 3, 3, requires_grad=True)
     with tl.no_grad():
         out = F.conv2d(x, w)
     assert out.grad_fn is None and out.tolist() == [[[[9.0, 9.0], [9.0, 9.0]]]]
+    assert len(cpu_conv._kept["columns"]) == 1
+    cpu_conv._kept.clear()
+    out = F.conv2d(x, w)
+    assert cpu_conv._kept.get("columns", []) == []
+    out.sum().backward()
+    assert len(cpu_conv._kept["columns"]) == 1
 
 
 def test_dropout2d_zeroes_whole_channels():

@@ -32,8 +32,9 @@ def _im2col(x_pad, cols, stride, dilation, adjoint):
     in memory order). The input is padded beforehand, so the loops have no bounds tests; indices are cast to
     unsigned (they are never negative), which drops Numba's negative-index wrap-around and lets LLVM
     vectorise the inner loop (3x faster); the direction is chosen once per row, outside the inner loop.
-    The loops are serial: the GEMMs around them run on OpenBLAS's threads, and a ``prange`` version, whose
-    OpenMP threads and OpenBLAS's wait for work by spinning on each other's cores, made im2col + GEMM 10x slower.
+    The loops are serial: the GEMMs around them run on OpenBLAS's threads, which spin on the second core
+    after each product, and a ``prange`` version made im2col + GEMM 4 to 14x slower (2 to 3x slower still in
+    ``tensorlite bench`` with Numba's threads waiting passively, see ``depthwise``).
     """
     n_ch, kh, kw, n_img, ho, wo = cols.shape
     (sh, sw), (dh, dw) = stride, dilation
@@ -178,9 +179,8 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, inpu
     grad_x_pad = np.zeros(x_pad.shape, dtype=x.dtype) if input_grad else None
     grad_weight_t = np.zeros(w_t.shape, dtype=x.dtype)
     grad_bias = np.zeros(c_out, dtype=x.dtype)
-    saved_columns = workspace.pop("columns", None) if workspace else None
     for chunk in chunks:
-        cols = saved_columns
+        cols = workspace.pop("columns", None) if workspace else None  # left by forward when it was one chunk
         if cols is None:
             cols = _columns(x_pad[chunk], weight.shape[2:], out_hw, stride, dilation)
         grad_t = _scratch("product", (c_out,) + grad_out[chunk].shape[:1] + out_hw, x.dtype)
