@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tensorlite.backends import reference as ref
-from tensorlite.backends.cpu import conv, norm, pool
+from tensorlite.backends.cpu import conv, norm, pool, scratch
 
 fast = SimpleNamespace(
     conv2d_forward=conv.conv2d_forward, conv2d_backward=conv.conv2d_backward,
@@ -172,6 +172,40 @@ def test_conv2d_edge_cases(x_shape, w_shape, padding):
         assert_close(got, expected, np.float64)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("x_shape, w_shape, padding, dilation", [
+    ((2, 3, 7, 6), (4, 3, 3, 2), (1, 2), (1, 1)),
+    ((1, 2, 9, 8), (3, 2, 2, 3), (0, 1), (2, 2)),
+    ((3, 1, 5, 5), (2, 1, 5, 5), (0, 0), (1, 1)),   # kernel equal to the input
+    ((2, 1, 1, 1), (2, 1, 3, 3), (1, 1), (1, 1)),   # 1x1 input, kernel equal to the padded input
+])
+@pytest.mark.parametrize("window", [0, 10**6], ids=["im2col", "direct"])
+def test_conv2d_direct_and_im2col_paths_match_the_reference(monkeypatch, window, x_shape, w_shape, padding,
+                                                             dilation, dtype):
+    """Stride-1 convolutions run direct up to DIRECT_MAX_WINDOW values per window and on im2col + GEMM
+    beyond it; both paths, forward and backward, against the reference."""
+    monkeypatch.setattr(conv, "DIRECT_MAX_WINDOW", window)
+    assert conv._is_direct(np.empty(w_shape), (1, 1), 1) == bool(window)
+    rng = np.random.default_rng(1)
+    x, w, b = array(rng, x_shape, dtype), array(rng, w_shape, dtype), array(rng, w_shape[:1], dtype)
+    args = ((1, 1), padding, dilation, 1)
+    out = fast.conv2d_forward(x, w, b, *args)
+    assert_close(out, ref.conv2d_forward(as64(x), as64(w), as64(b), *args), dtype)
+    grad_out = array(rng, out.shape, dtype)
+    for got, expected in zip(fast.conv2d_backward(grad_out, x, w, *args),
+                             ref.conv2d_backward(as64(grad_out), as64(x), as64(w), *args)):
+        assert_close(got, expected, dtype)
+    grad_x, *_ = fast.conv2d_backward(grad_out, x, w, *args, input_grad=False)
+    assert grad_x is None
+
+
+def test_the_first_mnist_convolution_runs_direct_and_the_second_on_gemms():
+    assert conv._is_direct(np.empty((10, 1, 5, 5)), (1, 1), 1)       # a 25-value window
+    assert not conv._is_direct(np.empty((20, 10, 5, 5)), (1, 1), 1)  # 250 values: im2col + GEMM
+    assert not conv._is_direct(np.empty((10, 1, 5, 5)), (2, 2), 1)   # stride 2
+    assert not conv._is_direct(np.empty((4, 2, 3, 3)), (1, 1), 2)    # groups
+
+
 @pytest.mark.parametrize("x_shape, kernel, padding, ceil_mode", [
     ((1, 1, 1, 1), (1, 1), (0, 0), False),
     ((1, 2, 1, 1), (2, 2), (1, 1), True),
@@ -217,6 +251,7 @@ def numeric_gradient(loss, x, eps=1e-6):
 
 @BACKENDS
 @pytest.mark.parametrize("stride, padding, dilation, groups", [((1, 1), (0, 0), (1, 1), 1),
+                                                              ((1, 1), (1, 2), (2, 1), 1),
                                                               ((2, 1), (1, 2), (1, 2), 2)])
 def test_conv2d_gradcheck(kernels, stride, padding, dilation, groups):
     rng = np.random.default_rng(3)
@@ -363,19 +398,19 @@ def test_conv2d_backward_reuses_the_forward_columns(monkeypatch, chunk_bytes, ke
 
 
 def test_scratch_buffers_are_reused_smallest_first_and_bounded(monkeypatch):
-    monkeypatch.setattr(conv, "_kept", {})
-    monkeypatch.setattr(conv, "KEEP_BYTES", 1000)
-    small, large = conv._scratch("test", (10,), np.float32), conv._scratch("test", (100,), np.float32)
-    conv._keep("test", large)
-    conv._keep("test", small)
-    assert conv._scratch("test", (2, 3), np.float32).base is small.base   # the smallest buffer that fits
-    assert conv._scratch("test", (50,), np.float64).base is large.base
-    assert conv._kept["test"] == []
-    for array_ in (small, large, conv._scratch("test", (200,), np.float32)):  # 40 + 400 + 800 bytes
-        conv._keep("test", array_)
-    assert [buffer.nbytes for buffer in conv._kept["test"]] == [800]        # the oldest went first
-    conv._keep("test", conv._scratch("test", (300,), np.float32))           # 1200 bytes: over the limit alone
-    assert conv._kept["test"] == []
+    monkeypatch.setattr(scratch, "_kept", {})
+    monkeypatch.setattr(scratch, "KEEP_BYTES", 1000)
+    small, large = scratch.scratch("test", (10,), np.float32), scratch.scratch("test", (100,), np.float32)
+    scratch.keep("test", large)
+    scratch.keep("test", small)
+    assert scratch.scratch("test", (2, 3), np.float32).base is small.base   # the smallest buffer that fits
+    assert scratch.scratch("test", (50,), np.float64).base is large.base
+    assert scratch._kept["test"] == []
+    for array_ in (small, large, scratch.scratch("test", (200,), np.float32)):  # 40 + 400 + 800 bytes
+        scratch.keep("test", array_)
+    assert [buffer.nbytes for buffer in scratch._kept["test"]] == [800]        # the oldest went first
+    scratch.keep("test", scratch.scratch("test", (300,), np.float32))           # 1200 bytes: over the limit alone
+    assert scratch._kept["test"] == []
 
 
 @pytest.mark.parametrize("policy", [None, "ACTIVE"])

@@ -164,19 +164,19 @@ def test_conv2d_second_backward_with_retain_graph_repeats_the_gradients():
 def test_conv2d_keeps_its_columns_for_backward_only_when_the_call_is_recorded(monkeypatch):
     """Under no_grad the im2col columns go straight back to the CPU scratch pool; with grad they wait in the
     op's workspace until backward returns them."""
-    from tensorlite.backends.cpu import conv as cpu_conv
+    from tensorlite.backends.cpu import scratch
 
-    monkeypatch.setattr(cpu_conv, "_kept", {})
-    x, w = tl.ones(1, 1, 4, 4, requires_grad=True), tl.ones(1, 1, 3, 3, requires_grad=True)
+    monkeypatch.setattr(scratch, "_kept", {})
+    x, w = tl.ones(1, 1, 5, 5, requires_grad=True), tl.ones(1, 1, 3, 3, requires_grad=True)
     with tl.no_grad():
-        out = F.conv2d(x, w)
+        out = F.conv2d(x, w, stride=2)  # stride 2: the im2col path (stride 1 and a small window run direct)
     assert out.grad_fn is None and out.tolist() == [[[[9.0, 9.0], [9.0, 9.0]]]]
-    assert len(cpu_conv._kept["columns"]) == 1
-    cpu_conv._kept.clear()
-    out = F.conv2d(x, w)
-    assert cpu_conv._kept.get("columns", []) == []
+    assert len(scratch._kept["columns"]) == 1
+    scratch._kept.clear()
+    out = F.conv2d(x, w, stride=2)
+    assert scratch._kept.get("columns", []) == []
     out.sum().backward()
-    assert len(cpu_conv._kept["columns"]) == 1
+    assert len(scratch._kept["columns"]) == 1
 
 
 def test_dropout2d_zeroes_whole_channels():

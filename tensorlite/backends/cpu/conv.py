@@ -10,14 +10,17 @@ price of transposing the result from (C_out, n, ...) to (n, C_out, ...). The bat
 of about CHUNK_BYTES of columns, so that the columns are still in cache when the GEMM reads them, and the
 chunk-sized temporaries live on scratch buffers kept between calls. The backward pass is two more GEMMs and
 col2im, the adjoint of im2col, which adds each column back onto the window it came from.
-"""
-import math
 
+Two kinds of convolution take direct Numba loops instead (GEMMs that thin waste their time): small stride-1
+windows, a network's first layers (``direct``), and depthwise convolutions (``depthwise``).
+"""
 import numba
 import numpy as np
 
 from ..geometry import conv_output_size, pair
 from .depthwise import depthwise_backward_input, depthwise_backward_weight, depthwise_forward
+from .direct import direct_backward, direct_forward
+from .scratch import keep, scratch
 
 
 @numba.njit(cache=True)
@@ -63,8 +66,6 @@ def _pad(x, padding):
 
 
 CHUNK_BYTES = 4 << 20  # columns per GEMM: 4 MiB measured faster than 2, 8, 16 or 64 on the 3x3 benchmarks
-KEEP_BYTES = 64 << 20  # scratch memory kept per name between calls; past it, the oldest buffers are freed
-_kept = {}  # name -> the uint8 buffers under scratch arrays that no call is using, oldest first
 
 
 def _chunks(n_img, image_bytes):
@@ -74,34 +75,10 @@ def _chunks(n_img, image_bytes):
     return [slice(start, min(start + step, n_img)) for start in range(0, n_img, step)]
 
 
-def _scratch(name, shape, dtype):
-    """An uninitialised array for a big temporary, on a buffer kept from an earlier call (the smallest that
-    fits): allocating megabytes afresh can cost page faults on every call (2000 per MNIST convolution, 2-3x
-    its time, once other code allocates between the calls). A buffer is taken out of _kept while in use, so
-    two threads never share one, and several layers can each hold columns until their backward pass."""
-    nbytes = math.prod(shape) * np.dtype(dtype).itemsize
-    buffers = _kept.setdefault(name, [])
-    fitting = [i for i, buffer in enumerate(buffers) if buffer.nbytes >= nbytes]
-    if fitting:
-        buffer = buffers.pop(min(fitting, key=lambda i: buffers[i].nbytes))
-    else:
-        buffer = np.empty(nbytes, dtype=np.uint8)
-    return buffer[:nbytes].view(dtype).reshape(shape)
-
-
-def _keep(name, array):
-    """Keep the buffer under a _scratch array for a later call, freeing the oldest kept buffers of that name
-    while together they are over KEEP_BYTES."""
-    buffers = _kept.setdefault(name, [])
-    buffers.append(array.base)
-    while sum(buffer.nbytes for buffer in buffers) > KEEP_BYTES:
-        buffers.pop(0)
-
-
 def _columns(x_pad, kernel_hw, out_hw, stride, dilation):
     """im2col of the padded images x_pad: (C_in, kH, kW, N, Ho, Wo), on the "columns" scratch buffer."""
     n, c = x_pad.shape[:2]
-    cols = _scratch("columns", (c, *kernel_hw, n, *out_hw), x_pad.dtype)
+    cols = scratch("columns", (c, *kernel_hw, n, *out_hw), x_pad.dtype)
     _im2col(x_pad, cols, stride, dilation, False)
     return cols
 
@@ -136,6 +113,8 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups, workspace
         out = np.empty((n, c_out, *out_hw), dtype=x.dtype)
         depthwise_forward(_pad(x, padding), np.ascontiguousarray(weight), out, stride, dilation)
         return out if bias is None else np.add(out, bias.reshape(1, -1, 1, 1), out=out, casting="unsafe")
+    if _is_direct(weight, stride, groups):
+        return direct_forward(_pad(x, padding), weight, bias, out_hw, dilation)
     w = weight.reshape(groups, c_out // groups, -1)
     bias = np.zeros((c_out, 1), x.dtype) if bias is None else bias.reshape(-1, 1)
     x_pad = _pad(x, padding)
@@ -143,14 +122,14 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups, workspace
     for chunk in chunks:
         cols = _columns(x_pad[chunk], weight.shape[2:], out_hw, stride, dilation)
         cols_by_group = cols.reshape(groups, w.shape[2], -1)
-        out_t = _scratch("product", w.shape[:2] + cols_by_group.shape[2:], x.dtype)
+        out_t = scratch("product", w.shape[:2] + cols_by_group.shape[2:], x.dtype)
         np.matmul(w, cols_by_group, out=out_t)
         np.add(out_t.reshape(c_out, -1, out.shape[2]).transpose(1, 0, 2), bias, out=out[chunk], casting="unsafe")
         if workspace is not None and len(chunks) == 1:
             workspace["columns"] = cols
         else:
-            _keep("columns", cols)
-        _keep("product", out_t)
+            keep("columns", cols)
+        keep("product", out_t)
     return out.reshape(n, c_out, *out_hw)
 
 
@@ -174,6 +153,8 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, inpu
     if _is_depthwise(x, weight, groups):
         return _depthwise_backward(grad_out, x, weight, stride, padding, dilation, input_grad)
     (h, w), (ph, pw), c_out = x.shape[2:], padding, weight.shape[0]
+    if _is_direct(weight, stride, groups):
+        return direct_backward(grad_out, _pad(x, padding), weight, padding, dilation, input_grad)
     w_t = weight.reshape(groups, c_out // groups, -1).transpose(0, 2, 1)
     x_pad = _pad(x, padding)
     grad_x_pad = np.zeros(x_pad.shape, dtype=x.dtype) if input_grad else None
@@ -183,19 +164,28 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, inpu
         cols = workspace.pop("columns", None) if workspace else None  # left by forward when it was one chunk
         if cols is None:
             cols = _columns(x_pad[chunk], weight.shape[2:], out_hw, stride, dilation)
-        grad_t = _scratch("product", (c_out,) + grad_out[chunk].shape[:1] + out_hw, x.dtype)
+        grad_t = scratch("product", (c_out,) + grad_out[chunk].shape[:1] + out_hw, x.dtype)
         np.copyto(grad_t, grad_out[chunk].transpose(1, 0, 2, 3))
         grad_bias += grad_t.reshape(c_out, -1).sum(axis=1)
         grad_t = grad_t.reshape(groups, c_out // groups, -1)
         grad_weight_t += np.matmul(cols.reshape(groups, w_t.shape[1], -1), grad_t.transpose(0, 2, 1))
         if input_grad:
-            grad_cols = np.matmul(w_t, grad_t, out=_scratch("grad_columns", w_t.shape[:2] + grad_t.shape[2:], x.dtype))
+            grad_cols = np.matmul(w_t, grad_t, out=scratch("grad_columns", w_t.shape[:2] + grad_t.shape[2:], x.dtype))
             _im2col(grad_x_pad[chunk], grad_cols.reshape(cols.shape), stride, dilation, True)
-            _keep("grad_columns", grad_cols)
-        _keep("columns", cols)
-        _keep("product", grad_t)
+            keep("grad_columns", grad_cols)
+        keep("columns", cols)
+        keep("product", grad_t)
     grad_x = np.ascontiguousarray(grad_x_pad[:, :, ph:ph + h, pw:pw + w]) if input_grad else None
     return grad_x, grad_weight_t.transpose(0, 2, 1).reshape(weight.shape), grad_bias
+
+
+DIRECT_MAX_WINDOW = 144  # C_in * kH * kW up to which a stride-1 convolution runs direct (16 channels 3x3); see kernels.md
+
+
+def _is_direct(weight, stride, groups):
+    """Stride 1, one group, and a window of at most DIRECT_MAX_WINDOW values: a network's first layers, whose
+    im2col columns are kH*kW times their input and whose GEMMs are too thin for BLAS."""
+    return stride == (1, 1) and groups == 1 and weight[0].size <= DIRECT_MAX_WINDOW
 
 
 def _is_depthwise(x, weight, groups):

@@ -1,0 +1,153 @@
+"""Direct stride-1 convolution: the window's taps unrolled, the running sum in a register, no im2col columns.
+
+With stride 1, output (i, j) reads x_pad[i + a*dh, j + b*dw]. Flatten each padded plane (Hp, Wp) into one
+row and give the output the input's row width Wp ("wide" rows: the last Wp - Wo columns of each output row
+are computed and thrown away). Output position p = i*Wp + j then reads x_flat[p + a*dh*Wp + b*dw], at an
+offset that is the same for every p, so one (image, output channel) plane is
+
+    out_wide[p] = sum_c sum_{a,b} w[o, c, a, b] * x_flat[c, p + a*dh*Wp + b*dw],      p < (Ho - 1)*Wp + Wo:
+
+per input channel, one long loop over p with the kH*kW taps inside it. The kernels are compiled once per
+kernel size (kH, kW and dw are constants of a closure; Numba caches one entry per value), so LLVM unrolls
+the taps, keeps the weights and the running sum in vector registers and vectorises along p: per tap and 16
+outputs, one load and one fused multiply-add, and no columns written to memory and read back.
+
+The backward pass reuses the wide rows. grad_out is widened to rows of Wp with zeros in the thrown-away
+columns and (kH-1)*dh*Wp + (kW-1)*dw zeros before and after each plane (the "margin"). Then
+
+    grad_x_pad[n, c, q] = the same correlation of the widened grad_out, with the kernel flipped and C_in,
+                          C_out swapped: a "full" correlation, every padded input position q < Hp*Wp valid
+    grad_w[o, c, a, b]  = sum_n sum_p grad_wide[n, o, p] * x_flat[n, c, p + a*dh*Wp + b*dw]   (a dot product)
+
+The zero columns make both exact: a window that wraps from one row into the next only meets zeros.
+"""
+import functools
+
+import numba
+import numpy as np
+from numba import prange
+from numba.extending import register_jitable
+
+from .scratch import keep, scratch
+
+
+@functools.cache
+def _correlate_planes(kh, kw, dw):
+    """The wide-row correlation for one kernel size and column dilation:
+
+        planes(x, w, bias, out, row_width, row_step, top, left):
+            wide[p]       = sum_{c, a, b} w[o, c, a, b] * x[n, c, p + a*row_step + b*dw]
+            out[n, o, i, j] = bias[o] + wide[(top + i)*row_width + left + j]
+
+    x (N, C, L), w (O, C, kh, kw), bias (O,), out (N, O, H, W): the window of the wide rows that is kept
+    (all of the output for forward, the unpadded input for the input gradient). The (image, output channel)
+    planes are shared out over the cores; one plane's input (a few KB per channel) and its wide row stay in
+    L1 while the taps read them, and the kept window is copied out with the bias added.
+    """
+
+    # register_jitable, not njit: Numba's cache key includes the closure's values, and a dispatcher in them
+    # changes from one process to the next, so ``planes`` would be compiled again on every run.
+    @register_jitable(fastmath={"contract", "reassoc"})
+    def plane(x, w, wide, row_step):
+        for p in range(wide.shape[0]):
+            wide[p] = 0
+        for c in range(x.shape[0]):
+            for p in range(wide.shape[0]):
+                total = wide.dtype.type(0)
+                for a in range(kh):
+                    for b in range(kw):
+                        total += w[c, a, b] * x[c, np.uintp(p + a * row_step + b * dw)]
+                wide[p] += total
+
+    @numba.njit(cache=True, parallel=True)
+    def planes(x, w, bias, out, row_width, row_step, top, left):
+        c_out, height, width = out.shape[1:]
+        for i in prange(x.shape[0] * c_out):
+            n, o = i // c_out, i % c_out
+            wide = np.empty((top + height - 1) * row_width + left + width, dtype=out.dtype)
+            plane(x[n], w[o], wide, row_step)
+            for r in range(height):
+                start = (top + r) * row_width + left
+                for j in range(width):
+                    out[n, o, r, j] = wide[np.uintp(start + j)] + bias[o]
+
+    return planes
+
+
+@numba.njit(cache=True, parallel=True, fastmath={"reassoc"})
+def _widen(grad_out, grad_ext, plane_sums, row_width, margin):
+    """grad_ext[n, o] = margin zeros, the rows of grad_out[n, o] each padded with zeros to row_width, and
+    margin zeros again: the gradient in the wide-row layout, with room for the taps of a full correlation.
+    plane_sums[n, o] = sum_{i, j} grad_out[n, o, i, j], summed over n for the bias gradient."""
+    c_out, ho, wo = grad_out.shape[1:]
+    for i in prange(grad_out.shape[0] * c_out):
+        n, o = i // c_out, i % c_out
+        ext = grad_ext[n, o]
+        ext[:margin] = 0
+        total = plane_sums.dtype.type(0)
+        for r in range(ho):
+            start = np.uintp(margin + r * row_width)
+            for j in range(wo):
+                ext[start + np.uintp(j)] = grad_out[n, o, r, j]
+                total += grad_out[n, o, r, j]
+            ext[start + wo:start + row_width] = 0
+        ext[margin + ho * row_width:] = 0
+        plane_sums[n, o] = total
+
+
+@numba.njit(cache=True, parallel=True, fastmath={"contract", "reassoc"})
+def _weight_grad(x, grad_ext, grad_w, margin, length, row_step, col_step):
+    """grad_w[o, c, a, b] = sum_n sum_{p < length} grad_ext[n, o, margin + p] * x[n, c, p + a*row_step + b*col_step].
+
+    Dot products over the pair of planes (x[n, c], grad[n, o]), which stays in L1 across the taps, two taps
+    of a row at a time so that each gradient value loaded serves two multiply-adds; the (output, input)
+    channel pairs are shared out over the cores.
+    """
+    c_out, c_in, kh, kw = grad_w.shape
+    for i in prange(c_out * c_in):
+        o, c = i // c_in, i % c_in
+        grad_w[o, c] = 0
+        for n in range(x.shape[0]):
+            grad, image = grad_ext[n, o, margin:margin + length], x[n, c]
+            for a in range(kh):
+                for b in range(0, kw, 2):
+                    first = np.uintp(a * row_step + b * col_step)
+                    second = np.uintp(first + col_step) if b + 1 < kw else first
+                    total_first = total_second = grad_w.dtype.type(0)
+                    for p in range(length):
+                        total_first += grad[p] * image[first + np.uintp(p)]
+                        total_second += grad[p] * image[second + np.uintp(p)]
+                    grad_w[o, c, a, b] += total_first
+                    if b + 1 < kw:
+                        grad_w[o, c, a, b + 1] += total_second
+
+
+def direct_forward(x_pad, weight, bias, out_hw, dilation):
+    """conv2d with stride 1 of the padded input x_pad (N, C_in, Hp, Wp), C-contiguous, by weight
+    (C_out, C_in, kH, kW) with bias (C_out,) or None: out (N, C_out, Ho, Wo)."""
+    (n, c_in, hp, wp), (c_out, _, kh, kw), (dh, dw) = x_pad.shape, weight.shape, dilation
+    bias = np.zeros(c_out, x_pad.dtype) if bias is None else bias.astype(x_pad.dtype, copy=False)
+    out = np.empty((n, c_out, *out_hw), dtype=x_pad.dtype)
+    _correlate_planes(kh, kw, dw)(x_pad.reshape(n, c_in, hp * wp), np.ascontiguousarray(weight), bias, out,
+                                  wp, dh * wp, 0, 0)
+    return out
+
+
+def direct_backward(grad_out, x_pad, weight, padding, dilation, input_grad):
+    """Gradients of direct_forward: (grad_x or None when not ``input_grad``, grad_weight, grad_bias), grad_x
+    without the padding (ph, pw)."""
+    (n, c_in, hp, wp), (c_out, _, kh, kw), (ho, wo) = x_pad.shape, weight.shape, grad_out.shape[2:]
+    (ph, pw), (dh, dw) = padding, dilation
+    margin = (kh - 1) * dh * wp + (kw - 1) * dw
+    grad_ext = scratch("wide", (n, c_out, margin + ho * wp + margin), x_pad.dtype)
+    plane_sums = np.empty((n, c_out), dtype=x_pad.dtype)
+    _widen(np.ascontiguousarray(grad_out, dtype=x_pad.dtype), grad_ext, plane_sums, wp, margin)
+    grad_weight = np.empty(weight.shape, dtype=x_pad.dtype)
+    _weight_grad(x_pad.reshape(n, c_in, hp * wp), grad_ext, grad_weight, margin, (ho - 1) * wp + wo, dh * wp, dw)
+    grad_x = None
+    if input_grad:
+        flipped = np.ascontiguousarray(weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+        grad_x = np.empty((n, c_in, hp - 2 * ph, wp - 2 * pw), dtype=x_pad.dtype)
+        _correlate_planes(kh, kw, dw)(grad_ext, flipped, np.zeros(c_in, x_pad.dtype), grad_x, wp, dh * wp, ph, pw)
+    keep("wide", grad_ext)
+    return grad_x, grad_weight, plane_sums.sum(axis=0)
