@@ -152,9 +152,9 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, inpu
     stride, padding, dilation, out_hw, chunks = _conv_plan(x, weight, stride, padding, dilation)
     if _is_depthwise(x, weight, groups):
         return _depthwise_backward(grad_out, x, weight, stride, padding, dilation, input_grad)
-    (h, w), (ph, pw), c_out = x.shape[2:], padding, weight.shape[0]
     if _is_direct(weight, stride, groups):
         return direct_backward(grad_out, _pad(x, padding), weight, padding, dilation, input_grad)
+    (h, w), (ph, pw), c_out = x.shape[2:], padding, weight.shape[0]
     w_t = weight.reshape(groups, c_out // groups, -1).transpose(0, 2, 1)
     x_pad = _pad(x, padding)
     grad_x_pad = np.zeros(x_pad.shape, dtype=x.dtype) if input_grad else None

@@ -100,8 +100,9 @@ def _weight_grad(x, grad_ext, grad_w, margin, length, row_step, col_step):
     """grad_w[o, c, a, b] = sum_n sum_{p < length} grad_ext[n, o, margin + p] * x[n, c, p + a*row_step + b*col_step].
 
     Dot products over the pair of planes (x[n, c], grad[n, o]), which stays in L1 across the taps, two taps
-    of a row at a time so that each gradient value loaded serves two multiply-adds; the (output, input)
-    channel pairs are shared out over the cores.
+    of a row at a time so that each gradient value loaded serves two multiply-adds (when kW is odd, the
+    row's last tap is summed twice and kept once); the (output, input) channel pairs are shared out over
+    the cores.
     """
     c_out, c_in, kh, kw = grad_w.shape
     for i in prange(c_out * c_in):
