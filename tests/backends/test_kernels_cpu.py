@@ -178,6 +178,7 @@ def test_conv2d_edge_cases(x_shape, w_shape, padding):
     ((1, 2, 9, 8), (3, 2, 2, 3), (0, 1), (2, 2)),
     ((3, 1, 5, 5), (2, 1, 5, 5), (0, 0), (1, 1)),   # kernel equal to the input
     ((2, 1, 1, 1), (2, 1, 3, 3), (1, 1), (1, 1)),   # 1x1 input, kernel equal to the padded input
+    ((2, 2, 6, 7), (5, 2, 1, 4), (0, 1), (1, 2)),   # odd C_out, fewer taps than one pass of the weight gradient
 ])
 @pytest.mark.parametrize("window", [0, 10**6], ids=["im2col", "direct"])
 def test_conv2d_direct_and_im2col_paths_match_the_reference(monkeypatch, window, x_shape, w_shape, padding,
@@ -204,6 +205,7 @@ def test_the_first_mnist_convolution_runs_direct_and_the_second_on_gemms():
     assert not conv._is_direct(np.empty((20, 10, 5, 5)), (1, 1), 1)  # 250 values: im2col + GEMM
     assert not conv._is_direct(np.empty((10, 1, 5, 5)), (2, 2), 1)   # stride 2
     assert not conv._is_direct(np.empty((4, 2, 3, 3)), (1, 1), 2)    # groups
+    assert not conv._is_direct(np.empty((8, 4, 1, 1)), (1, 1), 1)    # a 1x1 kernel: its columns are its input
 
 
 @pytest.mark.parametrize("x_shape, kernel, padding, ceil_mode", [
