@@ -155,6 +155,24 @@ def test_batch_norm_matches_reference(shape, affine, dtype, layout, seed):
         assert_close(got, expected, dtype)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_norm_sums_long_channels_far_from_zero(dtype):
+    """Channels of several SUM_BLOCKs (the last one partial), with a mean large next to the spread: the
+    blocks summed in the input's dtype still match the float64 reference."""
+    rng = np.random.default_rng(0)
+    shape = (3, 2, 37, 41)  # 1517 values per image and channel
+    assert shape[2] * shape[3] > norm.SUM_BLOCK
+    x = (rng.standard_normal(shape) * 3 + 100).astype(dtype)
+    weight, bias, grad_out = (array(rng, s, dtype) for s in ((2,), (2,), shape))
+    out, mean, invstd = fast.batch_norm_forward(x, weight, bias, 1e-5)
+    for got, expected in zip((out, mean, invstd), ref.batch_norm_forward(x.astype(np.float64), weight, bias, 1e-5)):
+        assert_close(got, expected, dtype)
+    for got, expected in zip(fast.batch_norm_backward(grad_out, x, weight, mean, invstd),
+                             ref.batch_norm_backward(grad_out.astype(np.float64), x.astype(np.float64), weight,
+                                                     mean, invstd)):
+        assert_close(got, expected, dtype)
+
+
 @pytest.mark.parametrize("x_shape, w_shape, padding", [
     ((1, 1, 1, 1), (1, 1, 1, 1), (0, 0)),   # 1x1 input
     ((2, 3, 1, 1), (4, 3, 3, 3), (1, 1)),   # 1x1 input, kernel equal to the padded input
