@@ -1,13 +1,11 @@
 """Fast batch normalisation (training mode) on the CPU: per-channel Numba loops over x seen as (N, C, L),
-L = H*W*... The channels are shared out over the cores (``prange``). Within a channel every pass runs
-along rows of L values in x's own dtype (8 float32 lanes per AVX2 vector, not 4 float64 ones); the sum of
-each block of at most SUM_BLOCK values rounds in that dtype, the total over the blocks in float64. Against one core and float64 arithmetic
-throughout, this took an 8x64x56x56 float32 batch from 2.5 to 1.2 ms forward and from 4.1 to 1.4 ms
-backward (fastest of 20 on a 2-core AVX2 machine; the float32 lanes gave most of it).
+L = H*W*... Every pass runs along rows of L values in x's own dtype (8 float32 lanes per AVX2 vector, not 4
+float64 ones); the sum of each block of at most SUM_BLOCK values rounds in that dtype, the total over the
+blocks in float64. The loops are serial: sharing the channels out with ``prange`` made them only 20-25 %
+faster on a 2-core machine whose two cores share one physical core, and cost 9 s more of compilation.
 """
 import numba
 import numpy as np
-from numba import prange
 
 # Sums may be reordered (and a*b + c fused), so LLVM vectorises them: 2-4x faster. No flag assumes finite
 # values, so NaN and inf still propagate.
@@ -20,7 +18,7 @@ def _as_ncl(x):
     return np.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)
 
 
-@numba.njit(cache=True, parallel=True, fastmath=FAST_SUMS)
+@numba.njit(cache=True, fastmath=FAST_SUMS)
 def _moments(x):
     """mean_c = sum_{n, l} x[n, c, l] / M and var_c = sum_{n, l} (x[n, c, l] - mean_c)^2 / M, M = N*L.
 
@@ -29,7 +27,7 @@ def _moments(x):
     """
     n, c, l = x.shape
     mean, var = np.empty(c), np.empty(c)
-    for k in prange(c):
+    for k in range(c):
         total = 0.0
         for i in range(n):
             for start in range(0, l, SUM_BLOCK):
@@ -49,21 +47,21 @@ def _moments(x):
     return mean, var
 
 
-@numba.njit(cache=True, parallel=True, fastmath=FAST_SUMS)
+@numba.njit(cache=True, fastmath=FAST_SUMS)
 def _normalise_planes(x, mean, scale, shift, out):
     """out[n, c, l] = (x[n, c, l] - mean[c]) * scale[c] + shift[c], x (N, C, L), mean, scale and shift (C,).
 
-    One fused pass, the (n, c) planes shared out over the cores, the arithmetic in x's dtype (x - mean first:
-    no cancellation when the mean is large next to the spread)."""
+    One fused pass in memory order, the arithmetic in x's dtype (x - mean first: no cancellation when the
+    mean is large next to the spread)."""
     n, c, l = x.shape
-    for plane in prange(n * c):
+    for plane in range(n * c):
         i, k = plane // c, plane % c
         centre, factor, offset = x.dtype.type(mean[k]), x.dtype.type(scale[k]), x.dtype.type(shift[k])
         for j in range(l):
             out[i, k, j] = (x[i, k, j] - centre) * factor + offset
 
 
-@numba.njit(cache=True, parallel=True, fastmath=FAST_SUMS)
+@numba.njit(cache=True, fastmath=FAST_SUMS)
 def _batch_norm_backward(grad_out, x, mean, invstd, weight, grad_x):
     """Per channel, with x_hat = (x - mean) * invstd and sums over the M = N*L elements of the channel:
 
@@ -78,7 +76,7 @@ def _batch_norm_backward(grad_out, x, mean, invstd, weight, grad_x):
     """
     n, c, l = x.shape
     grad_weight, grad_bias = np.empty(c), np.empty(c)
-    for k in prange(c):
+    for k in range(c):
         centre, sum_g, sum_g_centred = x.dtype.type(mean[k]), 0.0, 0.0
         for i in range(n):
             for start in range(0, l, SUM_BLOCK):
