@@ -111,7 +111,7 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups, workspace
     n, c_out = x.shape[0], weight.shape[0]
     if _is_depthwise(x, weight, groups):
         out = np.empty((n, c_out, *out_hw), dtype=x.dtype)
-        depthwise_forward(_pad(x, padding), np.ascontiguousarray(weight), out, stride, dilation)
+        depthwise_forward(np.ascontiguousarray(x), np.ascontiguousarray(weight), out, stride, padding, dilation)
         return out if bias is None else np.add(out, bias.reshape(1, -1, 1, 1), out=out, casting="unsafe")
     if _is_direct(weight, stride, groups):
         return direct_forward(_pad(x, padding), weight, bias, out_hw, dilation)
@@ -196,14 +196,12 @@ def _is_depthwise(x, weight, groups):
 
 
 def _depthwise_backward(grad_out, x, weight, stride, padding, dilation, input_grad):
-    (h, w), (ph, pw) = x.shape[2:], padding
-    grad_out = np.ascontiguousarray(grad_out, dtype=x.dtype)
-    x_pad, weight = _pad(x, padding), np.ascontiguousarray(weight)
+    grad_out, x = np.ascontiguousarray(grad_out, dtype=x.dtype), np.ascontiguousarray(x)
+    weight = np.ascontiguousarray(weight)
     grad_weight = np.empty_like(weight)
-    depthwise_backward_weight(grad_out, x_pad, grad_weight, stride, dilation)
+    depthwise_backward_weight(grad_out, x, grad_weight, stride, padding, dilation)
     grad_x = None
     if input_grad:
-        grad_x_pad = np.zeros(x_pad.shape, dtype=x.dtype)
-        depthwise_backward_input(grad_out, weight, grad_x_pad, stride, dilation)
-        grad_x = np.ascontiguousarray(grad_x_pad[:, :, ph:ph + h, pw:pw + w])
+        grad_x = np.empty_like(x)
+        depthwise_backward_input(grad_out, weight, grad_x, stride, padding, dilation)
     return grad_x, grad_weight, grad_out.sum(axis=(0, 2, 3), dtype=x.dtype)

@@ -4,13 +4,15 @@ With one input channel per group, im2col + GEMM degenerates into C_in products o
 (kH*kW, N*Ho*Wo) one, far too thin for BLAS; a direct loop over the window does the same arithmetic with no
 column copy. Output channel o reads input channel c = o // m, where m = C_out / C_in is the depth multiplier.
 
-    out[n, o, i, j]     = sum_{a, b} w[o, 0, a, b] * x_pad[n, c, i*sh + a*dh, j*sw + b*dw]
-    grad_x_pad[n, c, .] = sum over the m outputs o of c of grad_out[n, o, i, j] * w[o, 0, a, b], at the same places
-    grad_w[o, 0, a, b]  = sum_{n, i, j} grad_out[n, o, i, j] * x_pad[n, c, i*sh + a*dh, j*sw + b*dw]
+    out[n, o, i, j]  = sum_{a, b} w[o, 0, a, b] * x[n, c, i*sh + a*dh - ph, j*sw + b*dw - pw]
+    grad_x[n, c, .]  = sum over the m outputs o of c of grad_out[n, o, i, j] * w[o, 0, a, b], at the same places
+    grad_w[o, 0, a, b] = sum_{n, i, j} grad_out[n, o, i, j] * x[n, c, i*sh + a*dh - ph, j*sw + b*dw - pw]
 
-Optimisations: the innermost loop runs along an output row (contiguous when the stride is 1, so LLVM
-vectorises it) with the weight held in a register; every (image, channel) plane is independent, so the
-planes are shared out over the cores with ``prange``, and grad_w, which sums over images, is split by
+with the taps that fall in the padding left out. Optimisations: the padding is never stored, each tap's loops
+skip it by their bounds (a zero-padded copy of the input, and the cropping of the padded gradient, took as
+long as the arithmetic on 8x64x56x56); the innermost loop runs along an output row (contiguous when the stride
+is 1, so LLVM vectorises it) with the weight held in a register; every (image, channel) plane is independent,
+so the planes are shared out over the cores with ``prange``, and grad_w, which sums over images, is split by
 output channel instead, so no two threads write the same element; grad_w keeps one running sum per tap and
 output column, so its inner loop is a plain vectorisable multiply-add rather than a serial reduction.
 
@@ -45,59 +47,80 @@ def _start_threads_waiting_passively():
 _start_threads_waiting_passively()
 
 
+@numba.njit
+def _columns_inside(n_out, n_in, kernel, step, padding, dilation):
+    """For each tap b, the outputs j, lo[b] <= j < hi[b], whose input column j*step + b*dilation - padding
+    falls inside the n_in columns: the padding is skipped by loop bounds instead of being stored as zeros."""
+    lo, hi = np.empty(kernel, np.int64), np.empty(kernel, np.int64)
+    for b in range(kernel):
+        offset = b * dilation - padding
+        lo[b] = max(0, (step - 1 - offset) // step)  # ceil(-offset / step)
+        hi[b] = max(lo[b], min(n_out, (n_in - 1 - offset) // step + 1))
+    return lo, hi
+
+
 @numba.njit(cache=True, parallel=True)
-def depthwise_forward(x_pad, weight, out, stride, dilation):
+def depthwise_forward(x, weight, out, stride, padding, dilation):
     n_img, c_out, ho, wo = out.shape
-    m = c_out // x_pad.shape[1]
-    (sh, sw), (dh, dw) = stride, dilation
+    (h, w), (kh, kw), m = x.shape[2:], weight.shape[2:], c_out // x.shape[1]
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    j_lo, j_hi = _columns_inside(wo, w, kw, sw, pw, dw)
     for plane in prange(n_img * c_out):
         n, o = plane // c_out, plane % c_out
         c = o // m
         for i in range(ho):
             for j in range(wo):
                 out[n, o, i, j] = 0
-            for a in range(weight.shape[2]):
-                row = np.uintp(i * sh + a * dh)
-                for b in range(weight.shape[3]):
-                    w = weight[o, 0, a, b]
-                    for j in range(wo):
-                        out[n, o, i, j] += w * x_pad[n, c, row, np.uintp(j * sw + b * dw)]
+            for a in range(kh):
+                row = i * sh + a * dh - ph
+                if 0 <= row < h:
+                    for b in range(kw):
+                        tap, shift = weight[o, 0, a, b], b * dw - pw
+                        for j in range(j_lo[b], j_hi[b]):
+                            out[n, o, i, np.uintp(j)] += tap * x[n, c, np.uintp(row), np.uintp(j * sw + shift)]
 
 
 @numba.njit(cache=True, parallel=True)
-def depthwise_backward_input(grad_out, weight, grad_x_pad, stride, dilation):
+def depthwise_backward_input(grad_out, weight, grad_x, stride, padding, dilation):
     n_img, c_out, ho, wo = grad_out.shape
-    c_in = grad_x_pad.shape[1]
+    (c_in, h, w), (kh, kw) = grad_x.shape[1:], weight.shape[2:]
     m = c_out // c_in
-    (sh, sw), (dh, dw) = stride, dilation
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    j_lo, j_hi = _columns_inside(wo, w, kw, sw, pw, dw)
     for plane in prange(n_img * c_in):
         n, c = plane // c_in, plane % c_in
+        grad_x[n, c] = 0
         for o in range(c * m, (c + 1) * m):
             for i in range(ho):
-                for a in range(weight.shape[2]):
-                    row = np.uintp(i * sh + a * dh)
-                    for b in range(weight.shape[3]):
-                        w = weight[o, 0, a, b]
-                        for j in range(wo):
-                            grad_x_pad[n, c, row, np.uintp(j * sw + b * dw)] += w * grad_out[n, o, i, j]
+                for a in range(kh):
+                    row = i * sh + a * dh - ph
+                    if 0 <= row < h:
+                        for b in range(kw):
+                            tap, shift = weight[o, 0, a, b], b * dw - pw
+                            for j in range(j_lo[b], j_hi[b]):
+                                column = np.uintp(j * sw + shift)
+                                grad_x[n, c, np.uintp(row), column] += tap * grad_out[n, o, i, np.uintp(j)]
 
 
 @numba.njit(cache=True, parallel=True)
-def depthwise_backward_weight(grad_out, x_pad, grad_weight, stride, dilation):
+def depthwise_backward_weight(grad_out, x, grad_weight, stride, padding, dilation):
     n_img, c_out, ho, wo = grad_out.shape
-    kh, kw = grad_weight.shape[2], grad_weight.shape[3]
-    m = c_out // x_pad.shape[1]
-    (sh, sw), (dh, dw) = stride, dilation
+    (h, w), (kh, kw), m = x.shape[2:], grad_weight.shape[2:], c_out // x.shape[1]
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    j_lo, j_hi = _columns_inside(wo, w, kw, sw, pw, dw)
     for o in prange(c_out):
         c = o // m
         partial = np.zeros((kh, kw, wo), dtype=grad_weight.dtype)  # one running sum per tap and column
         for n in range(n_img):
             for i in range(ho):
                 for a in range(kh):
-                    row = np.uintp(i * sh + a * dh)
-                    for b in range(kw):
-                        for j in range(wo):
-                            partial[a, b, j] += grad_out[n, o, i, j] * x_pad[n, c, row, np.uintp(j * sw + b * dw)]
+                    row = i * sh + a * dh - ph
+                    if 0 <= row < h:
+                        for b in range(kw):
+                            shift = b * dw - pw
+                            for j in range(j_lo[b], j_hi[b]):
+                                q, column = np.uintp(j), np.uintp(j * sw + shift)
+                                partial[a, b, q] += grad_out[n, o, i, q] * x[n, c, np.uintp(row), column]
         for a in range(kh):
             for b in range(kw):
                 grad_weight[o, 0, a, b] = partial[a, b].sum()
