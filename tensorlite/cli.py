@@ -52,9 +52,19 @@ def demo(args):
 
 def bench(args):
     """Time conv2d, max_pool2d and batch_norm (forward, forward+backward) in tensorlite and, if installed, torch;
-    print the table, write the PNG chart and, with ``--json``, every measurement."""
+    print the table, write the PNG chart and, with ``--json``, every measurement. With ``--startup``, time the
+    compilation of every kernel and a warm start instead; with ``--recipe``, a whole MNIST training run."""
     from . import bench as kernels
 
+    if args.startup:
+        from .bench.startup import format_startup, measure_startup
+
+        figures = measure_startup()
+        print(format_startup(figures))
+        if args.json:
+            Path(args.json).write_text(json.dumps(figures, indent=2))
+            print(f"json: {args.json}")
+        return
     if args.recipe:
         from .bench.training import compare_mnist, format_comparison
 
@@ -111,6 +121,8 @@ def build_parser():
     option("--png", metavar="PATH", default="runs/bench/bench.png", help="bar chart, '' for none (default: %(default)s)")
     option("--recipe", choices=["mnist"], help="instead of the kernel table: train the MNIST recipe in tensorlite, "
            "then in torch, and compare seconds, accuracy and peak memory per epoch")
+    option("--startup", action="store_true", help="instead of the kernel table: seconds to compile every CPU kernel "
+           "on an empty Numba cache, and of a warm start (import + one MNIST-network forward)")
     option("--epochs", type=int, default=3, help="epochs for --recipe (default: %(default)s)")
     option("--root", help="MNIST data folder for --recipe (default: $TENSORLITE_DATA or ~/.cache/tensorlite)")
     bench_parser.set_defaults(run=bench)

@@ -7,6 +7,8 @@ API of tensorlite and of torch, on a table of the shapes people train with.
     machine    the processor, versions and threads, and the GEMM GFLOP/s ceiling
     harness    a whole run: warm up, then time every case on every device
     report     the figures as a text table, JSON and a PNG chart
+    startup    seconds to compile every kernel on an empty Numba cache, and of a warm start (``--startup``)
+    training   the MNIST recipe trained in tensorlite, then in torch, epoch by epoch (``--recipe mnist``)
 
 From Python: ``report = run(select_cases(["mnist"]), repeat=5); print(format_table(report))``.
 """
