@@ -18,7 +18,7 @@ import numba
 import numpy as np
 
 from ..geometry import conv_output_size, pair
-from .depthwise import depthwise_backward_input, depthwise_backward_weight, depthwise_forward
+from .depthwise import depthwise_backward_weight, depthwise_correlate
 from .direct import direct_backward, direct_forward
 from .scratch import keep, scratch
 
@@ -111,7 +111,8 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups, workspace
     n, c_out = x.shape[0], weight.shape[0]
     if _is_depthwise(x, weight, groups):
         out = np.empty((n, c_out, *out_hw), dtype=x.dtype)
-        depthwise_forward(np.ascontiguousarray(x), np.ascontiguousarray(weight), out, stride, padding, dilation)
+        x, weight = np.ascontiguousarray(x), np.ascontiguousarray(weight)
+        depthwise_correlate(x, weight, out, stride, padding, dilation, False)
         return out if bias is None else np.add(out, bias.reshape(1, -1, 1, 1), out=out, casting="unsafe")
     if _is_direct(weight, stride, groups):
         return direct_forward(_pad(x, padding), weight, bias, out_hw, dilation)
@@ -203,5 +204,5 @@ def _depthwise_backward(grad_out, x, weight, stride, padding, dilation, input_gr
     grad_x = None
     if input_grad:
         grad_x = np.empty_like(x)
-        depthwise_backward_input(grad_out, weight, grad_x, stride, padding, dilation)
+        depthwise_correlate(grad_x, weight, grad_out, stride, padding, dilation, True)
     return grad_x, grad_weight, grad_out.sum(axis=(0, 2, 3), dtype=x.dtype)

@@ -8,7 +8,8 @@ column copy. Output channel o reads input channel c = o // m, where m = C_out / 
     grad_x[n, c, .]  = sum over the m outputs o of c of grad_out[n, o, i, j] * w[o, 0, a, b], at the same places
     grad_w[o, 0, a, b] = sum_{n, i, j} grad_out[n, o, i, j] * x[n, c, i*sh + a*dh - ph, j*sw + b*dw - pw]
 
-with the taps that fall in the padding left out. Optimisations: the padding is never stored, each tap's loops
+with the taps that fall in the padding left out. The first two are one loop read in opposite directions
+(``depthwise_correlate``). Optimisations: the padding is never stored, each tap's loops
 skip it by their bounds (a zero-padded copy of the input, and the cropping of the padded gradient, took as
 long as the arithmetic on 8x64x56x56); the innermost loop runs along an output row (contiguous when the stride
 is 1, so LLVM vectorises it) with the weight held in a register; every (image, channel) plane is independent,
@@ -60,46 +61,43 @@ def _columns_inside(n_out, n_in, kernel, step, padding, dilation):
 
 
 @numba.njit(cache=True, parallel=True)
-def depthwise_forward(x, weight, out, stride, padding, dilation):
+def depthwise_correlate(x, weight, out, stride, padding, dilation, adjoint):
+    """The forward pass, or with adjoint=True the input gradient, between x (N, C_in, H, W) and out (N, C_out,
+    Ho, Wo), over the taps inside the input:
+
+        forward:  out[n, o, i, j] = sum_{a, b} w[o, 0, a, b] * x[n, c, i*sh + a*dh - ph, j*sw + b*dw - pw]
+        adjoint:  x[n, c, i*sh + a*dh - ph, j*sw + b*dw - pw] += w[o, 0, a, b] * out[n, o, i, j]  (x = grad_x,
+                  zeroed first; out = grad_out)
+
+    for the m outputs o of channel c. The direction is chosen once per row, outside the inner loop.
+    """
     n_img, c_out, ho, wo = out.shape
-    (h, w), (kh, kw), m = x.shape[2:], weight.shape[2:], c_out // x.shape[1]
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
-    j_lo, j_hi = _columns_inside(wo, w, kw, sw, pw, dw)
-    for plane in prange(n_img * c_out):
-        n, o = plane // c_out, plane % c_out
-        c = o // m
-        for i in range(ho):
-            for j in range(wo):
-                out[n, o, i, j] = 0
-            for a in range(kh):
-                row = i * sh + a * dh - ph
-                if 0 <= row < h:
-                    for b in range(kw):
-                        tap, shift = weight[o, 0, a, b], b * dw - pw
-                        for j in range(j_lo[b], j_hi[b]):
-                            out[n, o, i, np.uintp(j)] += tap * x[n, c, np.uintp(row), np.uintp(j * sw + shift)]
-
-
-@numba.njit(cache=True, parallel=True)
-def depthwise_backward_input(grad_out, weight, grad_x, stride, padding, dilation):
-    n_img, c_out, ho, wo = grad_out.shape
-    (c_in, h, w), (kh, kw) = grad_x.shape[1:], weight.shape[2:]
+    (c_in, h, w), (kh, kw) = x.shape[1:], weight.shape[2:]
     m = c_out // c_in
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     j_lo, j_hi = _columns_inside(wo, w, kw, sw, pw, dw)
     for plane in prange(n_img * c_in):
         n, c = plane // c_in, plane % c_in
-        grad_x[n, c] = 0
+        if adjoint:
+            x[n, c] = 0
         for o in range(c * m, (c + 1) * m):
             for i in range(ho):
+                if not adjoint:
+                    for j in range(wo):
+                        out[n, o, i, j] = 0
                 for a in range(kh):
                     row = i * sh + a * dh - ph
                     if 0 <= row < h:
                         for b in range(kw):
                             tap, shift = weight[o, 0, a, b], b * dw - pw
-                            for j in range(j_lo[b], j_hi[b]):
-                                column = np.uintp(j * sw + shift)
-                                grad_x[n, c, np.uintp(row), column] += tap * grad_out[n, o, i, np.uintp(j)]
+                            if adjoint:
+                                for j in range(j_lo[b], j_hi[b]):
+                                    column = np.uintp(j * sw + shift)
+                                    x[n, c, np.uintp(row), column] += tap * out[n, o, i, np.uintp(j)]
+                            else:
+                                for j in range(j_lo[b], j_hi[b]):
+                                    column = np.uintp(j * sw + shift)
+                                    out[n, o, i, np.uintp(j)] += tap * x[n, c, np.uintp(row), column]
 
 
 @numba.njit(cache=True, parallel=True)
