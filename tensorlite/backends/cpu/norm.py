@@ -54,11 +54,11 @@ def _normalise_planes(x, mean, scale, shift, out):
     One fused pass in memory order, the arithmetic in x's dtype (x - mean first: no cancellation when the
     mean is large next to the spread)."""
     n, c, l = x.shape
-    for plane in range(n * c):
-        i, k = plane // c, plane % c
-        centre, factor, offset = x.dtype.type(mean[k]), x.dtype.type(scale[k]), x.dtype.type(shift[k])
-        for j in range(l):
-            out[i, k, j] = (x[i, k, j] - centre) * factor + offset
+    for i in range(n):
+        for k in range(c):
+            centre, factor, offset = x.dtype.type(mean[k]), x.dtype.type(scale[k]), x.dtype.type(shift[k])
+            for j in range(l):
+                out[i, k, j] = (x[i, k, j] - centre) * factor + offset
 
 
 @numba.njit(cache=True, fastmath=FAST_SUMS)
@@ -87,10 +87,10 @@ def _batch_norm_backward(grad_out, x, mean, invstd, weight, grad_x):
                 sum_g += block_g
                 sum_g_centred += block_g_centred
         grad_bias[k], grad_weight[k] = sum_g, sum_g_centred * invstd[k]
-        a = weight[k] * invstd[k]
-        b = x.dtype.type(-a * invstd[k] * grad_weight[k] / (n * l))
-        d = x.dtype.type(-a * sum_g / (n * l))
-        a = x.dtype.type(a)
+        scale = weight[k] * invstd[k]  # float64; a, b and d in x's dtype
+        a = x.dtype.type(scale)
+        b = x.dtype.type(-scale * invstd[k] * grad_weight[k] / (n * l))
+        d = x.dtype.type(-scale * sum_g / (n * l))
         for i in range(n):
             for j in range(l):
                 grad_x[i, k, j] = a * grad_out[i, k, j] + b * (x[i, k, j] - centre) + d
