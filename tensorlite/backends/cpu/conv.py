@@ -169,11 +169,11 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, inpu
         np.copyto(grad_t, grad_out[chunk].transpose(1, 0, 2, 3))
         grad_bias += grad_t.reshape(c_out, -1).sum(axis=1)
         grad_t = grad_t.reshape(groups, c_out // groups, -1)
-        grad_weight_t += np.matmul(cols.reshape(groups, w_t.shape[1], -1), grad_t.transpose(0, 2, 1))
-        if input_grad:
-            grad_cols = np.matmul(w_t, grad_t, out=scratch("grad_columns", w_t.shape[:2] + grad_t.shape[2:], x.dtype))
+        cols_by_group = cols.reshape(groups, w_t.shape[1], -1)
+        grad_weight_t += np.matmul(cols_by_group, grad_t.transpose(0, 2, 1))
+        if input_grad:  # the columns are spent: their buffer takes grad_cols, half the memory in use
+            grad_cols = np.matmul(w_t, grad_t, out=cols_by_group)
             _im2col(grad_x_pad[chunk], grad_cols.reshape(cols.shape), stride, dilation, True)
-            keep("grad_columns", grad_cols)
         keep("columns", cols)
         keep("product", grad_t)
     grad_x = np.ascontiguousarray(grad_x_pad[:, :, ph:ph + h, pw:pw + w]) if input_grad else None
