@@ -10,14 +10,15 @@ offset that is the same for every p, so one (image, output channel) plane is
 per input channel, one long loop over p with the kH*kW taps inside it. The kernels are compiled once per
 kernel size (kH, kW and dw are constants of a closure; Numba caches one entry per value), so LLVM unrolls
 the taps, keeps the weights and the running sum in vector registers and vectorises along p: per tap and 16
-outputs, one load and one fused multiply-add, and no columns written to memory and read back.
+outputs, one load and one fused multiply-add on AVX-512 (AVX2's 16 registers cannot hold 25 weights, so
+there each tap also reloads its weight), and no columns written to memory and read back.
 
 The backward pass reuses the wide rows. grad_out is widened to rows of Wp with zeros in the thrown-away
 columns and (kH-1)*dh*Wp + (kW-1)*dw zeros before and after each plane (the "margin"). Then
 
     grad_x_pad[n, c, q] = the same correlation of the widened grad_out, with the kernel flipped and C_in,
                           C_out swapped: a "full" correlation, every padded input position q < Hp*Wp valid
-    grad_w[o, c, a, b]  = sum_n sum_p grad_wide[n, o, p] * x_flat[n, c, p + a*dh*Wp + b*dw]   (a dot product)
+    grad_w[o, c, a, b]  = sum_n sum_p grad_wide[n, o, p] * x_flat[n, c, p + a*dh*Wp + b*dw]   (dot products)
 
 The zero columns make both exact: a window that wraps from one row into the next only meets zeros.
 """
