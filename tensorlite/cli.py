@@ -59,21 +59,11 @@ def bench(args):
     if args.startup:
         from .bench.startup import format_startup, measure_startup
 
-        figures = measure_startup()
-        print(format_startup(figures))
-        if args.json:
-            Path(args.json).write_text(json.dumps(figures, indent=2))
-            print(f"json: {args.json}")
-        return
+        return _print_and_save(measure_startup(), format_startup, args.json)
     if args.recipe:
         from .bench.training import compare_mnist, format_comparison
 
-        result = compare_mnist(epochs=args.epochs, root=args.root)
-        print(format_comparison(result))
-        if args.json:
-            Path(args.json).write_text(json.dumps(result, indent=2))
-            print(f"json: {args.json}")
-        return
+        return _print_and_save(compare_mnist(epochs=args.epochs, root=args.root), format_comparison, args.json)
     cases = kernels.select_cases(args.cases)
     if not cases:
         sys.exit(f"tensorlite bench: no case matches {args.cases}; available: {[c.name for c in kernels.CASES]}")
@@ -88,6 +78,14 @@ def bench(args):
     if args.json:
         kernels.write_json(report, args.json)
         print(f"json: {args.json}")
+
+
+def _print_and_save(figures, format_figures, json_path):
+    """Print ``figures`` as ``format_figures`` writes them and, when ``json_path`` is given, save them as JSON."""
+    print(format_figures(figures))
+    if json_path:
+        Path(json_path).write_text(json.dumps(figures, indent=2))
+        print(f"json: {json_path}")
 
 
 def train(args):

@@ -68,11 +68,12 @@ def _pad(x, padding):
 CHUNK_BYTES = 4 << 20  # columns per GEMM: 4 MiB measured faster than 2, 8, 16 or 64 on the 3x3 benchmarks
 
 
-def _chunks(n_img, image_bytes):
-    """Slices of the batch whose im2col columns take about CHUNK_BYTES: enough work for a fast GEMM, small
+def _chunks(x, kernel_hw, out_hw):
+    """Slices of the batch x whose im2col columns take about CHUNK_BYTES: enough work for a fast GEMM, small
     enough to stay in the cache between im2col and the GEMM."""
+    image_bytes = x.shape[1] * kernel_hw[0] * kernel_hw[1] * out_hw[0] * out_hw[1] * x.itemsize
     step = max(1, CHUNK_BYTES // image_bytes)
-    return [slice(start, min(start + step, n_img)) for start in range(0, n_img, step)]
+    return [slice(start, min(start + step, x.shape[0])) for start in range(0, x.shape[0], step)]
 
 
 def _columns(x_pad, kernel_hw, out_hw, stride, dilation):
@@ -84,12 +85,10 @@ def _columns(x_pad, kernel_hw, out_hw, stride, dilation):
 
 
 def _conv_plan(x, weight, stride, padding, dilation):
-    """The integer pairs, the output size (Ho, Wo) and the batch chunks of a convolution."""
+    """The integer pairs and the output size (Ho, Wo) of a convolution."""
     stride, padding, dilation = pair(stride), pair(padding), pair(dilation)  # Python ints: one Numba signature
-    (kh, kw), c_in = weight.shape[2:], x.shape[1]
-    ho, wo = (conv_output_size(*args) for args in zip(x.shape[2:], (kh, kw), stride, padding, dilation))
-    chunks = _chunks(x.shape[0], c_in * kh * kw * ho * wo * x.itemsize)
-    return stride, padding, dilation, (ho, wo), chunks
+    out_hw = tuple(conv_output_size(*args) for args in zip(x.shape[2:], weight.shape[2:], stride, padding, dilation))
+    return stride, padding, dilation, out_hw
 
 
 def conv2d_forward(x, weight, bias, stride, padding, dilation, groups, workspace=None):
@@ -107,7 +106,7 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups, workspace
     conv2d_backward, which then needs no second im2col.
     """
     weight = weight.astype(x.dtype, copy=False)
-    stride, padding, dilation, out_hw, chunks = _conv_plan(x, weight, stride, padding, dilation)
+    stride, padding, dilation, out_hw = _conv_plan(x, weight, stride, padding, dilation)
     n, c_out = x.shape[0], weight.shape[0]
     if _is_depthwise(x, weight, groups):
         out = np.empty((n, c_out, *out_hw), dtype=x.dtype)
@@ -120,6 +119,7 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups, workspace
     bias = np.zeros((c_out, 1), x.dtype) if bias is None else bias.reshape(-1, 1)
     x_pad = _pad(x, padding)
     out = np.empty((n, c_out, out_hw[0] * out_hw[1]), dtype=x.dtype)
+    chunks = _chunks(x, weight.shape[2:], out_hw)
     for chunk in chunks:
         cols = _columns(x_pad[chunk], weight.shape[2:], out_hw, stride, dilation)
         cols_by_group = cols.reshape(groups, w.shape[2], -1)
@@ -150,7 +150,7 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, inpu
     0.43 ms), and no slower beyond the noise on the other shapes of the benchmark.
     """
     weight = weight.astype(x.dtype, copy=False)
-    stride, padding, dilation, out_hw, chunks = _conv_plan(x, weight, stride, padding, dilation)
+    stride, padding, dilation, out_hw = _conv_plan(x, weight, stride, padding, dilation)
     if _is_depthwise(x, weight, groups):
         return _depthwise_backward(grad_out, x, weight, stride, padding, dilation, input_grad)
     if _is_direct(weight, stride, groups):
@@ -161,7 +161,7 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, inpu
     grad_x_pad = np.zeros(x_pad.shape, dtype=x.dtype) if input_grad else None
     grad_weight_t = np.zeros(w_t.shape, dtype=x.dtype)
     grad_bias = np.zeros(c_out, dtype=x.dtype)
-    for chunk in chunks:
+    for chunk in _chunks(x, weight.shape[2:], out_hw):
         cols = workspace.pop("columns", None) if workspace else None  # left by forward when it was one chunk
         if cols is None:
             cols = _columns(x_pad[chunk], weight.shape[2:], out_hw, stride, dilation)
