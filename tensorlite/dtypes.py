@@ -7,8 +7,9 @@ import numpy as np
 class dtype:
     """A tensor element type. ``is_floating_point`` tells whether tensors of it can require grad."""
 
-    def __init__(self, name, numpy_dtype):
+    def __init__(self, name, numpy_dtype, legacy_name):
         self.name = name
+        self.legacy_name = legacy_name  # torch's older name, used in its messages ("Float", "Long")
         self.numpy = np.dtype(numpy_dtype)
         self.is_floating_point = self.numpy.kind == "f"
         self.itemsize = self.numpy.itemsize
@@ -20,12 +21,12 @@ class dtype:
         return (as_dtype, (self.name,))
 
 
-float32 = dtype("float32", np.float32)
-float64 = dtype("float64", np.float64)
-int64 = dtype("int64", np.int64)
-int32 = dtype("int32", np.int32)
-uint8 = dtype("uint8", np.uint8)
-bool = dtype("bool", np.bool_)  # noqa: A001 - torch's name
+float32 = dtype("float32", np.float32, "Float")
+float64 = dtype("float64", np.float64, "Double")
+int64 = dtype("int64", np.int64, "Long")
+int32 = dtype("int32", np.int32, "Int")
+uint8 = dtype("uint8", np.uint8, "Byte")
+bool = dtype("bool", np.bool_, "Bool")  # noqa: A001 - torch's name
 float = float32  # noqa: A001
 double = float64
 long = int64

@@ -6,12 +6,14 @@ through a differentiable op in ``tensorlite.ops``; the tensor itself never looks
 """
 import math
 import numbers
+import weakref
 
 import numpy as np
 
 from . import dtypes
 from .autograd import engine
-from .autograd.grad_mode import is_grad_enabled
+from .autograd.function import RemovableHandle, named
+from .autograd.grad_mode import enable_grad, is_grad_enabled
 from .backends import backend_for
 from .device import CPU, as_device, check_same_device
 
@@ -26,19 +28,41 @@ class Size(tuple):
         return math.prod(self)
 
 
+class VersionCounter:
+    """How many times a storage was written in place; a tensor and its views share one."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
 class Tensor:
-    """An n-dimensional array with autograd. Make one with ``tl.tensor``, ``tl.zeros``, ``tl.randn``, ..."""
+    """An n-dimensional array with autograd. Make one with ``tl.tensor``, ``tl.zeros``, ``tl.randn``, ...
+
+    Autograd state: ``grad_fn`` (the node that made this tensor, None for a leaf), ``_output_nr`` (which of that
+    node's outputs it is), ``_version`` (bumped by every in-place write), and for a view ``_base`` (the tensor
+    whose storage it shares) with ``_view`` (the ops that make it from ``_base``, replayed to rebuild its
+    ``grad_fn`` after an in-place write through another view).
+    """
 
     __array_priority__ = 1000  # numpy scalars defer to Tensor's reflected operators
+    _grad_fn = None
+    _output_nr = 0
+    _requires_grad = False
+    _retains_grad = False
+    _hooks = None  # hooks on a leaf's gradient (a non-leaf keeps them on its grad_fn)
+    _grad_accumulator = None  # weak reference to a leaf's AccumulateGrad node
+    _base = None
+    _view = None  # (parent view, Function, args): how _base becomes this tensor
+    _view_version = 0  # the version at which grad_fn was last built from _base
+    _view_kind = None  # "no_grad" or "multi_output": views torch forbids writing to in grad mode
 
-    def __init__(self, array, device=CPU, requires_grad=False):
-        self._array = array
+    def __init__(self, array, device=CPU, requires_grad=False, version=None):
+        self._array = np.asarray(array) if isinstance(array, np.generic) else array  # NumPy ops return scalars
         self.device = device
         self.grad = None
-        self.grad_fn = None
-        self._output_nr = 0
-        self._retains_grad = False
-        self.requires_grad = False
+        self._version = VersionCounter() if version is None else version
         if requires_grad:
             self.requires_grad_(True)
 
@@ -88,46 +112,89 @@ class Tensor:
         return dim % n
 
     # ----------------------------------------------------------------- autograd
+    @property
+    def grad_fn(self):
+        if self._base is not None:
+            self._refresh_view()
+        return self._grad_fn
+
+    @property
+    def requires_grad(self):
+        if self._base is not None:
+            self._refresh_view()
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
+
     def requires_grad_(self, requires_grad=True):
         if requires_grad and not self.dtype.is_floating_point:
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients, got {self.dtype}")
-        if not requires_grad and self.grad_fn is not None:
-            raise RuntimeError("you can only change requires_grad flags of leaf variables.")
-        self.requires_grad = bool(requires_grad)
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+                    "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
+                )
+            return self
+        self._requires_grad = bool(requires_grad)
         return self
+
+    def _set_grad_fn(self, node, output_nr):
+        """Make this tensor output ``output_nr`` of ``node`` (at creation, or after an in-place op)."""
+        old = self._grad_fn
+        self._grad_fn, self._output_nr, self._requires_grad = node, output_nr, True
+        if self._retains_grad:
+            if old is not None:
+                old.retained.pop(self._output_nr, None)
+            node.retained[output_nr] = weakref.ref(self)
 
     def retain_grad(self):
         """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep theirs)."""
-        self._retains_grad = self.grad_fn is not None
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None and not self._retains_grad:
+            self._retains_grad = True
+            self.grad_fn.retained[self._output_nr] = weakref.ref(self)
         return self
 
-    def backward(self, gradient=None, retain_graph=False):
-        """Compute d self / d leaf for every leaf that requires grad and add it to the leaf's ``.grad``."""
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` whenever a gradient for this tensor is computed; a returned tensor replaces the
+        gradient. Returns a handle whose ``remove()`` takes the hook off."""
         if not self.requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        if gradient is None:
-            if self.numel() != 1:
-                raise RuntimeError(
-                    f"grad can be implicitly created only for scalar outputs (got a tensor of shape {list(self.shape)}); "
-                    "pass gradient= with the same shape as the output"
-                )
-            gradient = ones_like(self)
-        elif not isinstance(gradient, Tensor):
-            gradient = tensor(gradient, dtype=self.dtype, device=self.device)
-        if gradient.shape != self.shape:
-            raise RuntimeError(
-                f"Mismatch in shape: grad_output[0] has a shape of {gradient.shape} and output[0] has a shape of {self.shape}."
-            )
-        engine.backward(self, gradient.detach(), retain_graph=retain_graph)
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            return self.grad_fn.register_hook(hook, self._output_nr)
+        if self._hooks is None:
+            self._hooks = {}
+        return RemovableHandle(self._hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Compute d self / d leaf for every leaf that requires grad and add it to the leaf's ``.grad``.
+
+        ``gradient`` weights a non-scalar output; ``retain_graph`` keeps the saved tensors for another backward;
+        ``create_graph`` records the backward pass so that the gradients can be differentiated again."""
+        engine.backward([self], [gradient], retain_graph, create_graph, inputs)
 
     def detach(self):
-        """The same storage, cut from the graph."""
-        return Tensor(self._array, self.device)
+        """The same storage (and version counter), cut from the graph."""
+        return Tensor(self._array, self.device, version=self._version)
+
+    def detach_(self):
+        if self._base is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self._grad_fn, self._requires_grad = None, False
+        return self
 
     @property
     def data(self):
         """The same storage as a tensor that does not require grad (in-place edits change this tensor)."""
-        return self.detach()
+        return Tensor(self._array, self.device)
 
     @data.setter
     def data(self, value):
@@ -135,6 +202,134 @@ class Tensor:
             raise RuntimeError(f"data set to a tensor of shape {list(value.shape)}, expected {list(self.shape)}")
         self._array = value._array
         self.device = value.device  # model.to('cuda') moves parameters in place through .data
+
+    # ----------------------------------------------------------------- views and in-place writes
+    def _become_view_of(self, source, function, args):
+        """After ``function`` made this tensor from ``source``: if their storage is shared, this is a view."""
+        if not source._backend.shares_memory(self._array, source._array):
+            return
+        self._base = source._base if source._base is not None else source
+        self._view = (source._view, function, args)
+        self._version = source._version
+        self._view_version = self._version.value
+        self._view_kind = source._view_kind or (None if is_grad_enabled() else "no_grad")
+        self._grad_fn, self._requires_grad = source._grad_fn, source._requires_grad  # until apply records
+
+    def _refresh_view(self):
+        """A write through the base or another view changed the version: rebuild grad_fn from the base."""
+        if self._view_version == self._version.value:
+            return
+        self._view_version = self._version.value
+        with enable_grad():
+            rebuilt = replay_view(self._view, self._base)
+        self._grad_fn, self._output_nr, self._requires_grad = rebuilt._grad_fn, rebuilt._output_nr, rebuilt._requires_grad
+
+    def _alias(self):
+        """This tensor's storage with its place in the graph and a version counter of its own: the value an
+        in-place op reads."""
+        alias = Tensor(self._array, self.device)
+        alias._grad_fn, alias._output_nr, alias._requires_grad = self.grad_fn, self._output_nr, self.requires_grad
+        if alias._grad_fn is None and alias._requires_grad:
+            alias._grad_accumulator = self._grad_accumulator
+        return alias
+
+    def _check_inplace(self):
+        """torch's rules for writing in place into a tensor that autograd tracks (grad mode on)."""
+        if not is_grad_enabled():
+            return
+        if self._base is None:
+            if self._requires_grad and self._grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+            return
+        base = self._base
+        if not base.requires_grad:
+            return
+        if self._view_kind == "no_grad":
+            raise RuntimeError(
+                "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given "
+                "that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
+                "moving both the view and the inplace either both inside the no_grad block (if you don't want the "
+                "inplace to be tracked) or both outside (if you want the inplace to be tracked)."
+            )
+        if self._view_kind == "multi_output":
+            raise RuntimeError(
+                f"Output {self._output_nr} of {self.grad_fn.name().removesuffix('Backward0')} is a view and is being "
+                "modified inplace. This view is the output of a function that returns multiple views. Such "
+                "functions do not allow the output views to be modified inplace. You should replace the inplace "
+                "operation by an out-of-place one."
+            )
+        if base.grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+
+    def _inplace(self, compute, *others, write=None):
+        """self <- compute(self, *others) in this tensor's storage, as torch's in-place ops.
+
+        When autograd records it, ``compute`` runs on an alias of the old value and its result's node becomes this
+        tensor's ``grad_fn`` (for a view, the base's graph gets a ``CopySlices`` node). Otherwise ``write`` (or
+        ``compute``) writes straight into the storage. Either way the version counter goes up.
+        """
+        self._check_inplace()
+        recorded = None
+        if is_grad_enabled() and (self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others)):
+            recorded = self._record_inplace(compute, others)
+        elif write is not None:
+            write()
+        else:
+            self._store(compute(self, *others))
+        self._version.value += 1
+        if recorded is not None:
+            node, output_nr = recorded
+            node.ctx._rebind_output(output_nr, self)  # a saved output of the op is this tensor now
+        return self
+
+    def _record_inplace(self, compute, others):
+        """Run ``compute`` on the old value with autograd on, store the result, and rewire the graph: this tensor
+        (or, for a view, its base) is now the result of the op's node. Returns (node, output_nr)."""
+        old = self._alias()
+        new = compute(old, *others)
+        if new is old or any(new is o for o in others):
+            new = new.clone()
+        node = new.grad_fn
+        if any(saved is not None and saved.tensor is old for saved in node.ctx._saved):
+            old._array = old._backend.copy(old._array)  # backward reads the value before the write
+        self._store(new)
+        if self._base is None:
+            self._set_grad_fn(node, new._output_nr)
+        else:
+            base = self._base
+            written = ops.shape.CopySlices.apply(base._alias(), new, self._view)
+            base._set_grad_fn(written.grad_fn, 0)
+            self._view_version = -1  # grad_fn is rebuilt from the base on next use
+        return node, new._output_nr
+
+    def _store(self, value, broadcast=False):
+        """Write ``value`` (a tensor or backend array of this shape, or a scalar) into this tensor's storage.
+        A result must have this tensor's shape; ``broadcast`` lets ``copy_`` write anything that broadcasts to it,
+        cast to this dtype."""
+        if isinstance(value, (numbers.Number, np.generic)):
+            value = self.dtype.numpy.type(value)
+        else:
+            value = value._array if isinstance(value, Tensor) else value
+            if not broadcast and tuple(value.shape) != tuple(self.shape):
+                raise RuntimeError(
+                    f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(value.shape)}"
+                )
+            kind = dtypes.from_numpy(value.dtype)
+            if broadcast:
+                value = self._backend.astype(value, self.dtype.numpy)
+            elif kind.is_floating_point and not self.dtype.is_floating_point:
+                raise RuntimeError(
+                    f"result type {kind.legacy_name} can't be cast to the desired output type {self.dtype.legacy_name}"
+                )
+        try:
+            self._backend.copy_into(self._array, value)
+        except ValueError as err:
+            if "read-only" not in str(err):
+                raise
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                "location. Please clone() the tensor before performing the operation."
+            ) from None
 
     # ----------------------------------------------------------------- conversion
     def numpy(self):
@@ -222,72 +417,113 @@ class Tensor:
     def contiguous(self):
         return self
 
-    # ----------------------------------------------------------------- in-place
-    def _check_inplace(self):
-        if self.requires_grad and is_grad_enabled():
-            if self.grad_fn is None:
-                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-            raise RuntimeError(
-                "in-place operations on a tensor that is part of the autograd graph are not supported; "
-                "use the out-of-place form (x = x + y instead of x += y)"
-            )
+    # ----------------------------------------------------------------- in-place ops
+    def _arithmetic_(self, kernel, other, alpha=1):
+        """self <- kernel(self, alpha * other) in place: a graph node when autograd records it, else the backend
+        computes straight from the storage (optimiser steps, running statistics)."""
 
-    def _write(self, value):
-        """Store ``value`` (a tensor or scalar) into this tensor's storage, broadcasting it."""
-        self._check_inplace()
-        array = value._array if isinstance(value, Tensor) else value
-        self._backend.copy_into(self._array, array)
-        return self
+        def write():
+            b, value = self._backend, other
+            if isinstance(other, Tensor):
+                check_same_device(self, other)
+                value = other._array
+            if alpha != 1:
+                value = b.multiply(value, alpha)
+            self._store(getattr(b, kernel)(self._array, value))
 
-    def copy_(self, src):
-        return self._write(src.to(device=self.device) if isinstance(src, Tensor) else src)
-
-    def fill_(self, value):
-        return self._write(value)
-
-    def zero_(self):
-        return self._write(0)
-
-    def _inplace(self, kernel, other, alpha=1):
-        """self = kernel(self, alpha * other), computed by the backend straight into this tensor's storage
-        (no graph: in-place ops are for optimisers, running statistics and tensors outside autograd)."""
-        b = self._backend
-        if isinstance(other, Tensor):
-            check_same_device(self, other)
-            other = other._array
-        if alpha != 1:
-            other = b.multiply(other, alpha)
-        return self._write(getattr(b, kernel)(self._array, other))
+        method = {"add": Tensor.add, "subtract": Tensor.sub}.get(kernel)
+        if method is not None:
+            return self._inplace(lambda x, y: method(x, y, alpha=alpha), other, write=write)
+        return self._inplace({"multiply": Tensor.mul, "true_divide": Tensor.div}[kernel], other, write=write)
 
     def add_(self, other, alpha=1):
-        return self._inplace("add", other, alpha)
+        return self._arithmetic_("add", other, alpha)
 
     def sub_(self, other, alpha=1):
-        return self._inplace("subtract", other, alpha)
+        return self._arithmetic_("subtract", other, alpha)
 
     def mul_(self, other):
-        return self._inplace("multiply", other)
+        return self._arithmetic_("multiply", other)
 
     def div_(self, other):
-        return self._inplace("true_divide", other)
-
-    def clamp_(self, min=None, max=None):
-        return self._write(self.clamp(min, max))
-
-    def uniform_(self, a=0.0, b=1.0, generator=None):
-        return self._write(random.uniform(a, b, self.shape, generator, self.dtype, self.device))
-
-    def normal_(self, mean=0.0, std=1.0, generator=None):
-        return self._write(random.normal(mean, std, self.shape, generator=generator, dtype=self.dtype, device=self.device))
+        return self._arithmetic_("true_divide", other)
 
     __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
 
+    def pow_(self, exponent):
+        return self._inplace(Tensor.pow, exponent)
+
+    def clamp_(self, min=None, max=None):
+        return self._inplace(lambda x: x.clamp(min, max))
+
+    clip_ = clamp_
+
+    def masked_fill_(self, mask, value):
+        return self._inplace(lambda x, v: x.masked_fill(mask, v), value)
+
+    def exp_(self):
+        return self._inplace(Tensor.exp)
+
+    def log_(self):
+        return self._inplace(Tensor.log)
+
+    def sqrt_(self):
+        return self._inplace(Tensor.sqrt)
+
+    def neg_(self):
+        return self._inplace(Tensor.neg)
+
+    def abs_(self):
+        return self._inplace(Tensor.abs)
+
+    def tanh_(self):
+        return self._inplace(Tensor.tanh)
+
+    def sigmoid_(self):
+        return self._inplace(Tensor.sigmoid)
+
+    def relu_(self):
+        return self._inplace(Tensor.relu)
+
+    def copy_(self, src):
+        """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor; differentiable in ``src``."""
+        if isinstance(src, Tensor):
+            src = src.to(device=self.device)
+            if ops.elementwise.broadcast_shapes(self.shape, src.shape) != self.shape:
+                raise RuntimeError(
+                    f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+                    f"{list(ops.elementwise.broadcast_shapes(self.shape, src.shape))}"
+                )
+        return self._inplace(ops.shape.Overwrite.apply, src, write=lambda: self._store(src, broadcast=True))
+
+    def fill_(self, value):
+        return self.copy_(value)
+
+    def zero_(self):
+        return self.copy_(0)
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        return self.copy_(random.uniform(a, b, self.shape, generator, self.dtype, self.device))
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        return self.copy_(random.normal(mean, std, self.shape, generator=generator, dtype=self.dtype, device=self.device))
+
     def __setitem__(self, index, value):
-        """``X[:, 2:6] = 0``: write into a slice of a tensor that does not need grad."""
-        self._check_inplace()
+        """``X[:, 2:6] = 0`` or ``Y[i, j] = t``: an in-place write, differentiable in ``t`` and in what ``X`` held
+        elsewhere (torch records ``CopySlices`` for a basic index, ``IndexPutBackward0`` for an advanced one)."""
+        index = ops.shape.backend_index(index)
         if isinstance(value, Tensor):
-            value = value.to(device=self.device)._array
-        self._backend.setitem(self._array, ops.shape.backend_index(index), value)
+            value = value.to(device=self.device)
+
+        def write():
+            self._backend.setitem(self._array, index, value._array if isinstance(value, Tensor) else value)
+
+        recorded = is_grad_enabled() and (self.requires_grad or getattr(value, "requires_grad", False))
+        if recorded and ops.shape.is_basic_index(index):
+            self._check_inplace()
+            ops.shape.Index.apply(self, index).copy_(value)  # a view, then a copy into it: CopySlices
+        else:
+            self._inplace(lambda x, v: ops.shape.IndexPut.apply(x, index, v), value, write=write)
 
     # ----------------------------------------------------------------- operators
     def __add__(self, other):
@@ -491,7 +727,7 @@ class Tensor:
         return ops.reduction.var(self, dim, unbiased, keepdim, correction)
 
     def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
-        return ops.reduction.var(self, dim, unbiased, keepdim, correction).sqrt()
+        return named(ops.reduction.var(self, dim, unbiased, keepdim, correction).sqrt(), "StdBackward0")
 
     def softmax(self, dim):
         return ops.activation.Softmax.apply(self, self._dim(dim))
@@ -590,6 +826,14 @@ class Tensor:
 
     def __format__(self, spec):  # f"{loss:.3f}" formats a 0-d tensor's value, as torch does
         return format(self.item(), spec) if self.dim() == 0 else object.__format__(self, spec)
+
+
+def replay_view(view, base):
+    """Apply the view ops recorded in ``view`` to ``base``: the same view, made from ``base``'s current graph."""
+    if view is None:
+        return base
+    parent, function, args = view
+    return function.apply(replay_view(parent, base), *args)
 
 
 def parse_to_args(args, device=None, dtype=None):

@@ -14,7 +14,16 @@ Subclass it as in PyTorch::
             return 2 * x * grad
 
     y = Square.apply(x)
+
+A recorded call is a ``Node``. Its ``edges`` point, one per forward argument, at the node that made that
+argument (``(node, output_nr)``; an ``AccumulateGrad`` node for a leaf; ``None`` for non-tensors and tensors
+that need no gradient). Nodes point only backwards, at their inputs' nodes: a graph never holds a cycle, so
+reference counting alone frees it.
 """
+import weakref
+
+import numpy as np
+
 from .grad_mode import is_grad_enabled, no_grad
 
 FREED_GRAPH_ERROR = (
@@ -25,51 +34,239 @@ FREED_GRAPH_ERROR = (
 )
 
 
+def _holds_data(value):
+    """Whether a ctx attribute holds tensor data (freed after backward) rather than shapes, dims and flags."""
+    if isinstance(value, (tuple, list)):
+        return any(_holds_data(v) for v in value)
+    return isinstance(value, dict) or (hasattr(value, "shape") and not isinstance(value, np.generic))
+
+
+class SavedTensor:
+    """A tensor kept for backward, with the version it had when saved (torch's ``SavedVariable``).
+
+    A node's own output is kept as its storage only, not as the Tensor (which points at the node): that would
+    be a reference cycle. Unpacking rebuilds it, attached to the node again when backward builds a graph.
+    """
+
+    def __init__(self, tensor, output_nr=None):
+        self.output_nr = output_nr
+        self.tensor = None if output_nr is not None else tensor
+        self.bind(tensor)
+
+    def bind(self, tensor):
+        """Keep ``tensor``'s storage and version counter (an in-place op moves a saved output into its target)."""
+        self.array, self.device, self.counter = tensor._array, tensor.device, tensor._version
+        self.version = tensor._version.value
+
+    def unpack(self, node):
+        from ..tensor import Tensor
+
+        if self.counter.value != self.version:
+            raise RuntimeError(self._modified_message(node))
+        if self.tensor is not None:
+            return self.tensor
+        out = Tensor(self.array, self.device, version=self.counter)
+        if is_grad_enabled():  # create_graph: the output keeps its place in the graph
+            out._set_grad_fn(node, self.output_nr)
+        return out
+
+    def _modified_message(self, node):
+        from ..tensor import Tensor
+
+        described = self.tensor if self.tensor is not None else Tensor(self.array, self.device)
+        made_by = ""
+        if self.tensor is None:
+            made_by = f", which is output {self.output_nr} of {node.name().removesuffix('Backward0')}"
+        elif self.tensor.grad_fn is not None:
+            grad_fn = self.tensor.grad_fn
+            made_by = f", which is output {self.tensor._output_nr} of {grad_fn.name().removesuffix('Backward0')}"
+        return (
+            "one of the variables needed for gradient computation has been modified by an inplace operation: "
+            f"[tensorlite.{described.dtype.legacy_name}Tensor {list(described.shape)}]{made_by}, is at version {self.counter.value}; "
+            f"expected version {self.version} instead. Hint: the tensor was changed in place after an op saved "
+            "it for backward; compute the new value out of place (y = y + 1) or clone it before the change."
+        )
+
+
 class Context:
     """What ``forward`` leaves for ``backward``: saved tensors, ``needs_input_grad`` and any attributes.
 
     ``records_graph`` tells forward whether this call is recorded for backward at all (grad mode is on and some
-    input requires grad), so that it can skip keeping what only backward would use.
+    input requires grad), so that it can skip keeping what only backward would use. After backward without
+    ``retain_graph`` the saved tensors and every attribute that holds data are freed; reading one raises
+    torch's "backward through the graph a second time" error.
     """
 
     def __init__(self, needs_input_grad, records_graph):
         self.needs_input_grad = needs_input_grad
         self.records_graph = records_graph
+        self._to_save = ()
         self._saved = ()
+        self._node = None
         self._released = False
 
     def save_for_backward(self, *tensors):
-        self._saved = tensors
+        self._to_save = tensors
+
+    def _pack(self, node, outputs):
+        """Turn what forward saved into ``SavedTensor``s, once the outputs and the node are known."""
+        self._node = weakref.ref(node)
+        nr_of = {id(out): nr for nr, out in enumerate(outputs)}
+        self._saved = tuple(None if t is None else SavedTensor(t, nr_of.get(id(t))) for t in self._to_save)
+        self._to_save = ()
+
+    def _rebind_output(self, output_nr, tensor):
+        """An in-place op wrote output ``output_nr`` into ``tensor``: saved copies of it now follow ``tensor``."""
+        for saved in self._saved:
+            if saved is not None and saved.output_nr == output_nr:
+                saved.bind(tensor)
 
     @property
     def saved_tensors(self):
         if self._released:
             raise RuntimeError(FREED_GRAPH_ERROR)
-        return self._saved
+        if self._node is None:  # forward was not recorded: the tensors as given
+            return self._to_save
+        node = self._node()
+        return tuple(None if s is None else s.unpack(node) for s in self._saved)
+
+    def __getattr__(self, name):  # only called for attributes that are not there
+        if self.__dict__.get("_released"):
+            raise RuntimeError(FREED_GRAPH_ERROR)
+        raise AttributeError(f"'Context' object has no attribute '{name}'")
 
     def release(self):
-        """Free what forward saved, attributes included (after backward unless ``retain_graph=True``)."""
-        self.__dict__ = {"needs_input_grad": self.needs_input_grad, "_saved": (), "_released": True}
+        """Free what forward saved: the saved tensors and every attribute holding data (shapes and flags stay)."""
+        self.__dict__ = {k: v for k, v in self.__dict__.items() if k.startswith("_") or not _holds_data(v)}
+        self._saved, self._to_save, self._released = (), (), True
 
 
 class Node:
-    """A recorded call: the Function, its context, and the forward's inputs (``None`` for non-tensors)."""
+    """A recorded call: the Function, its context, an edge per forward argument and the arguments' shapes."""
 
-    def __init__(self, function, ctx, inputs, num_outputs):
+    def __init__(self, function, ctx, args, num_outputs):
         self.function = function
         self.ctx = ctx
-        self.inputs = inputs
+        self.edges = tuple(gradient_edge(a) if _is_tensor(a) and a.requires_grad else None for a in args)
+        self.input_shapes = tuple(a.shape if _is_tensor(a) else None for a in args)
         self.num_outputs = num_outputs
+        self.pre_hooks = {}  # output_nr -> hooks on the gradient of that output (Tensor.register_hook)
+        self.retained = {}  # output_nr -> weak reference to the tensor whose .grad it fills (retain_grad)
+        self._name = None
 
     def name(self):
-        return f"{self.function.__name__}Backward0"
+        return self._name or getattr(self.function, "node_name", None) or f"{self.function.__name__}Backward0"
+
+    @property
+    def next_functions(self):
+        """``((node, output_nr), ...)``: where each tensor argument's gradient goes, ``(None, 0)`` for none."""
+        return tuple(
+            (None, 0) if edge is None else edge for edge, shape in zip(self.edges, self.input_shapes) if shape is not None
+        )
+
+    def apply(self, grads):
+        """The gradients of the forward's arguments, given those of its outputs."""
+        grads = self.function.backward(self.ctx, *grads)
+        return grads if isinstance(grads, tuple) else (grads,)
+
+    def release(self):
+        self.ctx.release()
+
+    def register_hook(self, fn, output_nr=0):
+        hooks = self.pre_hooks.setdefault(output_nr, {})
+        return RemovableHandle(hooks, fn)
 
     def __repr__(self):
         return f"<{self.name()} object at {id(self):#x}>"
 
 
+class AccumulateGrad:
+    """The node at a leaf: adds the incoming gradient into ``variable.grad``."""
+
+    num_outputs = 1
+    edges = ()
+    input_shapes = ()
+    next_functions = ()
+    retained = {}
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    @property
+    def pre_hooks(self):
+        return {0: self.variable._hooks} if self.variable._hooks else {}
+
+    def name(self):
+        return "AccumulateGrad"
+
+    def apply(self, grads):
+        (grad,) = grads
+        leaf = self.variable
+        if grad is None:
+            return ()
+        if leaf.grad is None:
+            leaf.grad = grad if is_grad_enabled() else grad.detach().clone()
+        elif is_grad_enabled():
+            leaf.grad = leaf.grad + grad
+        else:
+            leaf.grad.add_(grad)
+        return ()
+
+    def release(self):
+        pass
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``; ``handle.remove()`` takes the hook off again."""
+
+    _next_id = 0
+
+    def __init__(self, hooks, fn):
+        RemovableHandle._next_id += 1
+        self.hooks, self.id = hooks, RemovableHandle._next_id
+        hooks[self.id] = fn
+
+    def remove(self):
+        self.hooks.pop(self.id, None)
+
+
+def _is_tensor(value):
+    from ..tensor import Tensor
+
+    return isinstance(value, Tensor)
+
+
+def gradient_edge(tensor):
+    """Where a gradient for ``tensor`` goes: its ``grad_fn`` output, or its leaf's ``AccumulateGrad``."""
+    if tensor.grad_fn is not None:
+        return tensor.grad_fn, tensor._output_nr
+    accumulator = tensor._grad_accumulator() if tensor._grad_accumulator is not None else None
+    if accumulator is None:
+        accumulator = AccumulateGrad(tensor)
+        tensor._grad_accumulator = weakref.ref(accumulator)
+    return accumulator, 0
+
+
+def named(tensor, name):
+    """Give the node that made ``tensor`` torch's name for the op it computes (for ops composed of several
+    nodes, such as ``mean`` = sum / n, the last node stands for the whole op)."""
+    if tensor.grad_fn is not None:
+        tensor.grad_fn._name = name
+    return tensor
+
+
 class Function:
-    """Base class for differentiable ops: override ``forward(ctx, *args)`` and ``backward(ctx, *grads)``."""
+    """Base class for differentiable ops: override ``forward(ctx, *args)`` and ``backward(ctx, *grads)``.
+
+    ``backward`` returns one gradient per forward argument (``None`` for arguments that need none). A Function
+    whose output shares storage with its first argument sets ``is_view = True``: in-place writes through the
+    output then update the argument's graph, as in torch.
+    """
+
+    is_view = False
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -81,19 +278,17 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from ..tensor import Tensor
-
-        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        needs = tuple(_is_tensor(a) and a.requires_grad for a in args)
         ctx = Context(needs, records_graph=is_grad_enabled() and any(needs))
         with no_grad():
             outputs = cls.forward(ctx, *args, **kwargs)
+        outs = outputs if isinstance(outputs, tuple) else (outputs,)
+        if cls.is_view:
+            outs[0]._become_view_of(args[0], cls, args[1:])
         if ctx.records_graph:
-            single = not isinstance(outputs, tuple)
-            outs = (outputs,) if single else outputs
-            node = Node(cls, ctx, tuple(a if isinstance(a, Tensor) else None for a in args), len(outs))
+            node = Node(cls, ctx, args, len(outs))
+            ctx._pack(node, outs)
             for i, out in enumerate(outs):
-                if isinstance(out, Tensor) and out.dtype.is_floating_point:
-                    out.requires_grad = True
-                    out.grad_fn = node
-                    out._output_nr = i
+                if _is_tensor(out) and out.dtype.is_floating_point:
+                    out._set_grad_fn(node, i)
         return outputs

@@ -3,7 +3,7 @@ import warnings
 
 import numpy as np
 
-from .grad_mode import no_grad
+from .engine import grad
 
 
 class GradcheckError(RuntimeError):
@@ -27,9 +27,8 @@ def _numerical_jacobian(fn, inputs, k, output_index, eps):
             moved = base.copy()
             moved.reshape(-1)[j] += step
             args = list(inputs)
-            args[k] = tensor(moved, dtype=x.dtype, device=x.device)
-            with no_grad():
-                values.append(_as_tuple(fn(*args))[output_index].detach().cpu().numpy().astype(np.float64).ravel())
+            args[k] = tensor(moved, dtype=x.dtype, device=x.device, requires_grad=x.requires_grad)
+            values.append(_as_tuple(fn(*args))[output_index].detach().cpu().numpy().astype(np.float64).ravel())
         columns.append((values[0] - values[1]) / (2 * eps))
     return np.stack(columns, axis=1)
 
@@ -80,3 +79,30 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
         for k in checked:
             inputs[k].grad = saved[k]
     return True
+
+
+def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """``gradcheck`` of the first derivative: the gradients of ``fn``'s outputs (weighted by ``grad_outputs``,
+    random when not given) with respect to the inputs, computed with ``create_graph=True``, are checked against
+    finite differences in both the inputs and ``grad_outputs``."""
+    from ..random import randn
+    from ..tensor import Tensor, zeros_like
+
+    inputs = _as_tuple(inputs) if not isinstance(inputs, list) else tuple(inputs)
+    outputs = [o for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor) and o.requires_grad]
+    if grad_outputs is None:
+        grad_outputs = tuple(
+            randn(o.shape, dtype=o.dtype, device=o.device, requires_grad=True) for o in outputs
+        )
+    grad_outputs = _as_tuple(grad_outputs) if not isinstance(grad_outputs, list) else tuple(grad_outputs)
+    count = len(inputs)
+
+    def first_derivative(*args):
+        xs, weights = args[:count], args[count:]
+        outs = [o for o in _as_tuple(fn(*xs)) if isinstance(o, Tensor) and o.requires_grad]
+        wrt = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
+        grads = grad(outs, wrt, list(weights), create_graph=True, allow_unused=True)
+        return tuple(zeros_like(x) if g is None else g for g, x in zip(grads, wrt))
+
+    return gradcheck(first_derivative, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception)

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
 from ..device import check_same_device
 from ..tensor import Tensor
 
@@ -109,7 +110,8 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        needs_a, needs_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if needs_b else None, b if needs_a else None)  # as torch: only what is used
         return _new(a._backend.multiply(a._array, b._array), a)
 
     @staticmethod
@@ -123,7 +125,7 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
         return _new(a._backend.true_divide(a._array, b._array), a)
 
     @staticmethod
@@ -136,10 +138,12 @@ class Div(Function):
 class Pow(Function):
     """d(a^b) = b a^(b-1) da + a^b log(a) db."""
 
+    node_name = "PowBackward1"
+
     @staticmethod
     def forward(ctx, a, b):
         out = _new(a._backend.power(a._array, b._array), a)
-        ctx.save_for_backward(a, b, out)
+        ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
         return out
 
     @staticmethod
@@ -152,6 +156,8 @@ class Pow(Function):
 
 class PowScalar(Function):
     """d(a^p) = p a^(p-1) da, for a constant exponent p."""
+
+    node_name = "PowBackward0"
 
     @staticmethod
     def forward(ctx, a, exponent):
@@ -318,6 +324,8 @@ class Sigmoid(Function):
 class ReLU(Function):
     """relu(a) = max(a, 0); the gradient passes where a > 0."""
 
+    node_name = "ReluBackward0"
+
     @staticmethod
     def forward(ctx, a):
         out = _new(a._backend.maximum(a._array, a._backend.asarray(0, a.dtype.numpy)), a)
@@ -327,6 +335,8 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
+        if is_grad_enabled():  # create_graph: as tensor ops, so that it can be differentiated again
+            return grad * (out > 0).to(grad.dtype)
         b = grad._backend
         passes = b.astype(b.greater(out._array, b.asarray(0, out.dtype.numpy)), grad.dtype.numpy)
         return Tensor(b.multiply(grad._array, passes), grad.device)  # grad * [out > 0]: faster than a select
@@ -334,6 +344,8 @@ class ReLU(Function):
 
 class LeakyReLU(Function):
     """leaky_relu(a) = a if a > 0 else slope * a."""
+
+    node_name = "LeakyReluBackward0"
 
     @staticmethod
     def forward(ctx, a, slope):
@@ -351,6 +363,8 @@ class LeakyReLU(Function):
 
 class Clamp(Function):
     """clamp(a, lo, hi) = min(max(a, lo), hi); the gradient passes where lo <= a <= hi."""
+
+    node_name = "ClampBackward1"
 
     @staticmethod
     def forward(ctx, a, lo, hi):
@@ -399,11 +413,14 @@ def where(condition, a, b):
 
 
 class Extremum(Function):
-    """maximum/minimum of two tensors; on ties the gradient is split evenly, as in torch."""
+    """maximum/minimum of two tensors (the backend kernel named ``kernel``); on ties the gradient is split
+    evenly, as in torch."""
 
-    @staticmethod
-    def forward(ctx, a, b, kernel):
-        out = _new(getattr(a._backend, kernel)(a._array, b._array), a)
+    kernel = None
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        out = _new(getattr(a._backend, cls.kernel)(a._array, b._array), a)
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -411,15 +428,23 @@ class Extremum(Function):
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
         share_a = (a == out).to(grad.dtype) - 0.5 * (a == b).to(grad.dtype)
-        return grad * share_a, grad * (1 - share_a), None
+        return grad * share_a, grad * (1 - share_a)
+
+
+class Maximum(Extremum):
+    kernel = "maximum"
+
+
+class Minimum(Extremum):
+    kernel = "minimum"
 
 
 def maximum(a, b):
-    return Extremum.apply(*operands(a, b), "maximum")
+    return Maximum.apply(*operands(a, b))
 
 
 def minimum(a, b):
-    return Extremum.apply(*operands(a, b), "minimum")
+    return Minimum.apply(*operands(a, b))
 
 
 # --------------------------------------------------------------------- comparisons (no gradient)

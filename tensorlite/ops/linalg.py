@@ -7,9 +7,12 @@ from .elementwise import broadcast_shapes, promote
 class MatMul(Function):
     """C = A B for (..., n, k) @ (..., k, m); dA = dC B^T, dB = A^T dC (batch broadcasting summed by the engine)."""
 
+    node_name = "MmBackward0"
+
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        needs_a, needs_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if needs_b else None, b if needs_a else None)
         return Tensor(a._backend.matmul(a._array, b._array), a.device)
 
     @staticmethod

@@ -3,7 +3,7 @@ import math
 from collections import namedtuple
 
 from .. import dtypes
-from ..autograd.function import Function
+from ..autograd.function import Function, named
 from ..tensor import Tensor
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -52,7 +52,7 @@ def mean(x, dim=None, keepdim=False):
             f"Got: {x.dtype.name.capitalize()}"
         )
     axes = normalize_dims(x, dim)
-    return Sum.apply(x, axes, keepdim) / _count(x, axes)
+    return named(Sum.apply(x, axes, keepdim) / _count(x, axes), "MeanBackward0" if dim is None else "MeanBackward1")
 
 
 class Extreme(Function):
@@ -117,4 +117,4 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
         correction = 0 if unbiased is False else 1
     axes = normalize_dims(x, dim)
     centred = x - x.mean(dim=axes, keepdim=True)
-    return (centred * centred).sum(dim=axes, keepdim=keepdim) / max(_count(x, axes) - correction, 0)
+    return named((centred * centred).sum(dim=axes, keepdim=keepdim) / max(_count(x, axes) - correction, 0), "VarBackward0")

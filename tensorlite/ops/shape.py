@@ -4,6 +4,7 @@ None of them does arithmetic, so each backward just moves the gradient back into
 """
 import math
 
+from .. import dtypes
 from ..autograd.function import Function
 from ..backends import backend_for
 from ..device import CPU, check_same_device
@@ -12,6 +13,9 @@ from .elementwise import promote_types
 
 
 class Reshape(Function):
+    is_view = True
+    node_name = "ViewBackward0"
+
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x.shape
@@ -61,6 +65,8 @@ def unsqueeze(x, dim):
 
 
 class Permute(Function):
+    is_view = True
+
     @staticmethod
     def forward(ctx, x, dims):
         ctx.inverse = tuple(sorted(range(len(dims)), key=dims.__getitem__))
@@ -92,6 +98,8 @@ def transpose(x, dim0, dim1):
 
 class Expand(Function):
     """A broadcast view; its gradient is summed back to the input's shape by the autograd engine."""
+
+    is_view = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -140,6 +148,8 @@ def repeat(x, sizes):
 class Pad(Function):
     """Constant padding; ``widths`` is one (before, after) pair per dimension. The gradient is the inner slice."""
 
+    node_name = "ConstantPadNdBackward0"
+
     @staticmethod
     def forward(ctx, x, widths, value):
         ctx.inner = tuple(slice(before, before + n) for (before, _), n in zip(widths, x.shape))
@@ -176,8 +186,17 @@ def backend_index(index):
     return index
 
 
+def is_basic_index(index):
+    """Whether ``index`` (a backend index) holds only ints, slices, None and Ellipsis: its result is a view."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
+
+
 class Index(Function):
-    """``x[index]``; the gradient is scattered back, adding up where an element was picked twice."""
+    """``x[index]``; the gradient is scattered back, adding up where an element was picked twice.
+    A basic index (ints and slices) gives a view of ``x``, as in torch."""
+
+    is_view = True
 
     @staticmethod
     def forward(ctx, x, index):
@@ -190,6 +209,71 @@ class Index(Function):
     @staticmethod
     def backward(ctx, grad):
         return Tensor(grad._backend.index_add(ctx.shape, ctx.index, grad._array, grad.dtype.numpy), grad.device), None
+
+
+class IndexPut(Function):
+    """``x`` with ``x[index] = value`` (a copy): the gradient of ``x`` is zero where written, that of ``value`` is
+    the gradient at the written places (summed back to ``value``'s shape by the engine)."""
+
+    node_name = "IndexPutBackward0"
+
+    @staticmethod
+    def forward(ctx, x, index, value):
+        ctx.index = index
+        b = x._backend
+        out = b.copy(x._array)
+        b.setitem(out, index, b.astype(value._array, x.dtype.numpy) if isinstance(value, Tensor) else value)
+        return Tensor(out, x.device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_x = IndexPut.apply(grad, ctx.index, 0) if ctx.needs_input_grad[0] else None
+        grad_value = Index.apply(grad, ctx.index) if ctx.needs_input_grad[2] else None
+        return grad_x, None, grad_value
+
+
+class Overwrite(Function):
+    """``x.copy_(src)``: the result is ``src`` broadcast to ``x``'s shape in ``x``'s dtype; ``x``'s old value gets
+    no gradient."""
+
+    node_name = "CopyBackwards"
+
+    @staticmethod
+    def forward(ctx, x, src):
+        b = x._backend
+        if not isinstance(src, Tensor):
+            return Tensor(b.full(x.shape, src, dtype=x.dtype.numpy), x.device)
+        ctx.src_dtype = src.dtype
+        return Tensor(b.copy(b.broadcast_to(b.astype(src._array, x.dtype.numpy), x.shape)), x.device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return None, grad.to(ctx.src_dtype) if ctx.needs_input_grad[1] else None
+
+
+class CopySlices(Function):
+    """The base of a view after an in-place write through the view: ``base`` with the view's elements replaced
+    by ``new``. ``view`` is the chain of view ops that makes the view from the base. The gradient of the old base
+    is zero on the view's elements; ``new`` gets the gradient's view."""
+
+    node_name = "CopySlices"
+
+    @staticmethod
+    def forward(ctx, base, new, view):
+        ctx.view, ctx.shape = view, base.shape
+        return Tensor(base._array, base.device, version=base._version)
+
+    @staticmethod
+    def backward(ctx, grad):
+        from ..tensor import arange, replay_view, zeros
+
+        count = math.prod(ctx.shape)
+        flat_positions = replay_view(ctx.view, arange(count, device=grad.device).reshape(ctx.shape))
+        grad_new = grad.reshape(-1)[flat_positions]
+        inside = zeros(count, dtype=dtypes.bool, device=grad.device)
+        inside[flat_positions] = True
+        grad_base = IndexPut.apply(grad, inside.reshape(ctx.shape)._array, 0)
+        return grad_base, grad_new, None
 
 
 def split(x, split_size, dim=0):
@@ -206,7 +290,10 @@ def split(x, split_size, dim=0):
         )
     pieces, start = [], 0
     for size in sizes:
-        pieces.append(x[(slice(None),) * dim + (slice(start, start + size),)])
+        piece = x[(slice(None),) * dim + (slice(start, start + size),)]
+        if piece._base is not None:
+            piece._view_kind = "multi_output"  # torch forbids writing into one of several views in grad mode
+        pieces.append(piece)
         start += size
     return tuple(pieces)
 
@@ -263,6 +350,8 @@ def stack(tensors, dim=0):
 
 # --------------------------------------------------------------------- dtype and device
 class Cast(Function):
+    node_name = "ToCopyBackward0"
+
     @staticmethod
     def forward(ctx, x, dtype):
         ctx.dtype = x.dtype
@@ -275,6 +364,8 @@ class Cast(Function):
 
 class ToDevice(Function):
     """Copy to another device through host memory; the gradient travels back the same way."""
+
+    node_name = "ToCopyBackward0"
 
     @staticmethod
     def forward(ctx, x, device):

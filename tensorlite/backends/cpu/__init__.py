@@ -77,7 +77,16 @@ def pad(array, widths, value):
 
 
 def getitem(array, index):
-    return array[index]
+    """``array[index]``; basic indices give a view, an int for every dimension a 0-d view (as torch's ``x[i]``)."""
+    out = array[index]
+    if not isinstance(out, np.ndarray):
+        out = array[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
+    return out
+
+
+def shares_memory(a, b):
+    """Whether ``a`` may be a view into ``b``'s storage (a cheap bounds check)."""
+    return np.may_share_memory(a, b)
 
 
 def setitem(array, index, value):

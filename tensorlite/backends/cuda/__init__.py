@@ -56,6 +56,7 @@ from .layout import (  # noqa: F401,E402
     pad,
     reshape,
     setitem,
+    shares_memory,
     to_numpy,
     transpose,
     zeros,

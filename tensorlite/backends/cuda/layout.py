@@ -289,6 +289,17 @@ def index_geometry(shape, index):
     return out_shape, None, offsets
 
 
+def shares_memory(a, b):
+    """Whether the device buffers of ``a`` and ``b`` overlap (``reshape`` returns views; the other layout ops copy)."""
+    def extent(array):  # the simulator's arrays wrap host arrays, which have __array_interface__ instead
+        interface = getattr(array, "__cuda_array_interface__", None) or array.__array_interface__
+        start = interface["data"][0]
+        return start, start + array.nbytes
+
+    (a0, a1), (b0, b1) = extent(a), extent(b)
+    return a0 < b1 and b0 < a1
+
+
 def getitem(array, index):
     """``array[index]`` with NumPy's rules, as a new array (strided copy for basic indices, gather otherwise)."""
     shape, basic, offsets = index_geometry(tuple(array.shape), index)
