@@ -100,7 +100,7 @@ def execute(root_edges, root_grads, retain_graph, create_graph, capture=None):
                     captured[node, nr] = grad
                 if not any(child in needed for child in _children(node)):
                     continue  # nothing below is asked for
-            grads_in = node.apply(grads)
+            grads_in = node.apply(grads) if any(g is not None for g in grads) else ()  # no gradient came
             for edge, grad, shape in zip(node.edges, grads_in + (None,) * len(node.edges), node.input_shapes):
                 if edge is None or edge[0] not in needed:
                     continue
