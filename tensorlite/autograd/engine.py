@@ -6,8 +6,6 @@ plain depth-first order can run a node before all of those sums are complete (``
 from the roots, how many edges point at it, and runs a node only when that count has dropped to zero:
 PyTorch's dependency counting. Everything is iterative, so a 10,000-op chain needs no recursion.
 """
-from collections import Counter
-
 from .function import gradient_edge
 from .grad_mode import set_grad_enabled
 
@@ -23,38 +21,35 @@ def sum_to_shape(grad, shape):
     return grad.reshape(shape)
 
 
-def _children(node):
-    return [edge[0] for edge in node.edges if edge is not None]
-
-
-def _post_order(roots):
-    """Every node reachable from ``roots``, each listed after all the nodes it points at (iterative DFS)."""
-    order, seen = [], set()
+def _graph(roots):
+    """Every node reachable from ``roots`` in post-order (each after all the nodes it points at), and each node's
+    children: an iterative depth-first search."""
+    order, children = [], {}
     for root in roots:
-        if root in seen:
+        if root in children:
             continue
-        seen.add(root)
-        stack = [(root, iter(_children(root)))]
+        children[root] = [edge[0] for edge in root.edges if edge is not None]
+        stack = [(root, iter(children[root]))]
         while stack:
-            node, children = stack[-1]
-            for child in children:
-                if child not in seen:
-                    seen.add(child)
-                    stack.append((child, iter(_children(child))))
+            node, pending = stack[-1]
+            for child in pending:
+                if child not in children:
+                    children[child] = [edge[0] for edge in child.edges if edge is not None]
+                    stack.append((child, iter(children[child])))
                     break
             else:
                 stack.pop()
                 order.append(node)
-    return order
+    return order, children
 
 
-def _needed_nodes(order, targets):
+def _needed_nodes(order, children, targets):
     """The nodes from which some target can be reached (all of them when ``targets`` is None)."""
     if targets is None:
-        return set(order)
+        return children.keys()
     needed = set()
     for node in order:  # children come first, so each child is settled before its parents
-        if node in targets or any(child in needed for child in _children(node)):
+        if node in targets or any(child in needed for child in children[node]):
             needed.add(node)
     return needed
 
@@ -83,9 +78,13 @@ def execute(root_edges, root_grads, retain_graph, create_graph, capture=None):
     """
     targets = None if capture is None else {node for node, _ in capture}
     roots = list(dict.fromkeys(node for node, _ in root_edges))
-    order = _post_order(roots)
-    needed = _needed_nodes(order, targets)
-    dependencies = Counter(child for node in order if node in needed for child in _children(node) if child in needed)
+    order, children = _graph(roots)
+    needed = _needed_nodes(order, children, targets)
+    dependencies = dict.fromkeys(needed, 0)
+    for node in needed:
+        for child in children[node]:
+            if child in needed:
+                dependencies[child] += 1
     buffers = {}
     for (node, nr), grad in zip(root_edges, root_grads):
         _add_to_buffer(buffers, node, nr, grad)
@@ -98,7 +97,7 @@ def execute(root_edges, root_grads, retain_graph, create_graph, capture=None):
             if targets is not None and node in targets:
                 for nr, grad in enumerate(grads):
                     captured[node, nr] = grad
-                if not any(child in needed for child in _children(node)):
+                if not any(child in needed for child in children[node]):
                     continue  # nothing below is asked for
             grads_in = node.apply(grads) if any(g is not None for g in grads) else ()  # no gradient came
             for edge, grad, shape in zip(node.edges, grads_in + (None,) * len(node.edges), node.input_shapes):

@@ -137,7 +137,8 @@ class Context:
 
     def release(self):
         """Free what forward saved: the saved tensors and every attribute holding data (shapes and flags stay)."""
-        self.__dict__ = {k: v for k, v in self.__dict__.items() if k.startswith("_") or not _holds_data(v)}
+        kept = ("_", "needs_input_grad", "records_graph")
+        self.__dict__ = {k: v for k, v in self.__dict__.items() if k.startswith(kept) or not _holds_data(v)}
         self._saved, self._to_save, self._released = (), (), True
 
 
@@ -148,7 +149,7 @@ class Node:
         self.function = function
         self.ctx = ctx
         self.edges = tuple(gradient_edge(a) if _is_tensor(a) and a.requires_grad else None for a in args)
-        self.input_shapes = tuple(a.shape if _is_tensor(a) else None for a in args)
+        self.input_shapes = tuple(a._array.shape if _is_tensor(a) else None for a in args)
         self.num_outputs = num_outputs
         self.pre_hooks = {}  # output_nr -> hooks on the gradient of that output (Tensor.register_hook)
         self.retained = {}  # output_nr -> weak reference to the tensor whose .grad it fills (retain_grad)
@@ -233,10 +234,14 @@ class RemovableHandle:
         self.hooks.pop(self.id, None)
 
 
-def _is_tensor(value):
-    from ..tensor import Tensor
+_Tensor = None  # tensorlite.Tensor, imported on first use (tensor.py imports this module)
 
-    return isinstance(value, Tensor)
+
+def _is_tensor(value):
+    global _Tensor
+    if _Tensor is None:
+        from ..tensor import Tensor as _Tensor
+    return isinstance(value, _Tensor)
 
 
 def gradient_edge(tensor):
