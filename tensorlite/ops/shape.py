@@ -234,7 +234,7 @@ class IndexPut(Function):
 
 class Overwrite(Function):
     """``x.copy_(src)``: the result is ``src`` broadcast to ``x``'s shape in ``x``'s dtype; ``x``'s old value gets
-    no gradient."""
+    a zero gradient."""
 
     node_name = "CopyBackwards"
 
@@ -248,7 +248,10 @@ class Overwrite(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return None, grad.to(ctx.src_dtype) if ctx.needs_input_grad[1] else None
+        from ..tensor import zeros_like
+
+        grad_x = zeros_like(grad) if ctx.needs_input_grad[0] else None
+        return grad_x, grad.to(ctx.src_dtype) if ctx.needs_input_grad[1] else None
 
 
 class CopySlices(Function):
