@@ -2,8 +2,18 @@
 
 ``conv2d`` checks its arguments the way torch does, names what it expected and what it got, and then
 calls the backend's ``conv2d_forward`` / ``conv2d_backward`` kernels on raw arrays.
+
+The convolution y = conv(x, w) and its two gradients form a closed set of bilinear ops, each one's backward
+made of the three of them, so derivatives of any order go through (``create_graph=True``):
+
+    conv(x, w)                  -> y     d/dx: conv_input_grad(gy, w)    d/dw: conv_weight_grad(x, gy)
+    conv_input_grad(gy, w)      -> gx    d/dgy: conv(ggx, w)             d/dw: conv_weight_grad(ggx, gy)
+    conv_weight_grad(x, gy)     -> gw    d/dgy: conv(x, ggw)             d/dx: conv_input_grad(gy, ggw)
+
+A plain backward (grad mode off) skips them for the one fused ``conv2d_backward`` kernel call.
 """
 from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
 from ..backends.geometry import pair
 from ..device import check_same_device
 from ..tensor import Tensor
@@ -12,6 +22,8 @@ from .shape import pad
 
 class Conv2d(Function):
     """out[n, o] = bias[o] + sum_{c, i, j} weight[o, c, i, j] * x_pad[n, g(o) * C_in/groups + c, s*h + d*i, s*w + d*j]."""
+
+    node_name = "ConvolutionBackward0"
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
@@ -28,12 +40,73 @@ class Conv2d(Function):
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        if is_grad_enabled():  # create_graph: the gradients as differentiable ops
+            grad_x = ConvInputGrad.apply(grad, weight, x.shape, *ctx.geometry) if needs[0] else None
+            grad_weight = ConvWeightGrad.apply(x, grad, weight.shape, *ctx.geometry) if needs[1] else None
+            grad_bias = grad.sum(dim=(0, 2, 3)) if ctx.has_bias and needs[2] else None
+            return grad_x, grad_weight, grad_bias, None, None, None, None
         grad_x, grad_weight, grad_bias = grad._backend.conv2d_backward(
-            grad._array, x._array, weight._array, *ctx.geometry, input_grad=ctx.needs_input_grad[0],
-            workspace=ctx.workspace,
+            grad._array, x._array, weight._array, *ctx.geometry, input_grad=needs[0], workspace=ctx.workspace,
         )
         grad_bias = grad_bias if ctx.has_bias else None
         return (*(None if g is None else Tensor(g, grad.device) for g in (grad_x, grad_weight, grad_bias)),) + (None,) * 4
+
+
+class ConvInputGrad(Function):
+    """The gradient of conv2d with respect to its input (a transposed convolution), for an input of ``input_shape``:
+
+        gx_pad[n, g(o) * C_in/groups + c, s*h + d*i, s*w + d*j] += sum_o gy[n, o, h, w] * weight[o, c, i, j]
+
+    Bilinear in (gy, weight): with incoming ggx, d/dgy = conv(ggx, weight), d/dweight = conv_weight_grad(ggx, gy).
+    """
+
+    node_name = "ConvolutionBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, weight, input_shape, stride, padding, dilation, groups):
+        ctx.save_for_backward(grad, weight)
+        ctx.geometry = (stride, padding, dilation, groups)
+        b = grad._backend
+        unused_input = b.zeros(input_shape, dtype=grad.dtype.numpy)  # grad_x needs only x's shape (grad_w is dropped)
+        grad_x, _, _ = b.conv2d_backward(grad._array, unused_input, weight._array, *ctx.geometry, input_grad=True)
+        return Tensor(grad_x, grad.device)
+
+    @staticmethod
+    def backward(ctx, grad_grad_x):
+        grad, weight = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        d_grad = Conv2d.apply(grad_grad_x, weight, None, *ctx.geometry) if needs[0] else None
+        d_weight = ConvWeightGrad.apply(grad_grad_x, grad, weight.shape, *ctx.geometry) if needs[1] else None
+        return d_grad, d_weight, None, None, None, None, None
+
+
+class ConvWeightGrad(Function):
+    """The gradient of conv2d with respect to its weight, for a weight of ``weight_shape``:
+
+        gw[o, c, i, j] = sum_{n, h, w} gy[n, o, h, w] * x_pad[n, g(o) * C_in/groups + c, s*h + d*i, s*w + d*j]
+
+    Bilinear in (x, gy): with incoming ggw, d/dx = conv_input_grad(gy, ggw), d/dgy = conv(x, ggw).
+    """
+
+    node_name = "ConvolutionBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, x, grad, weight_shape, stride, padding, dilation, groups):
+        ctx.save_for_backward(x, grad)
+        ctx.geometry = (stride, padding, dilation, groups)
+        b = x._backend
+        unused_weight = b.zeros(weight_shape, dtype=x.dtype.numpy)  # grad_w needs only w's shape (no grad_x asked)
+        _, grad_weight, _ = b.conv2d_backward(grad._array, x._array, unused_weight, *ctx.geometry, input_grad=False)
+        return Tensor(grad_weight, x.device)
+
+    @staticmethod
+    def backward(ctx, grad_grad_weight):
+        x, grad = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        d_x = ConvInputGrad.apply(grad, grad_grad_weight, x.shape, *ctx.geometry) if needs[0] else None
+        d_grad = Conv2d.apply(x, grad_grad_weight, None, *ctx.geometry) if needs[1] else None
+        return d_x, d_grad, None, None, None, None, None
 
 
 def same_padding(kernel_size, dilation):

@@ -6,12 +6,24 @@ instance norm are that kernel applied to a suitable view of the input, followed 
 import math
 
 from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
 
 
 class BatchNorm(Function):
     """Training-mode batch norm over all axes but axis 1 of x (N, C, *), updating running statistics in place:
-    running = (1 - momentum) * running + momentum * batch, with the unbiased batch variance for running_var."""
+    running = (1 - momentum) * running + momentum * batch, with the unbiased batch variance for running_var.
+
+    Backward, with x_hat = (x - mean) * invstd, g = grad_out * weight and means over each channel's elements:
+
+        grad_x = invstd * (g - mean(g) - x_hat * mean(g * x_hat))
+        grad_weight = sum(grad_out * x_hat)       grad_bias = sum(grad_out)
+
+    one fused kernel call in a plain backward; with ``create_graph`` the same formulas as tensor ops, mean and
+    invstd recomputed from x, so that they can be differentiated again in x, weight and grad_out.
+    """
+
+    node_name = "NativeBatchNormBackward0"
 
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, momentum, eps):
@@ -20,7 +32,7 @@ class BatchNorm(Function):
             x._array, None if weight is None else weight._array, None if bias is None else bias._array, eps
         )
         ctx.save_for_backward(x, weight)
-        ctx.mean, ctx.invstd = mean, invstd
+        ctx.mean, ctx.invstd, ctx.eps = mean, invstd, eps
         if running_mean is not None:
             count = x.numel() // x.shape[1]
             batch_var = (1.0 / (Tensor(invstd, x.device) ** 2) - eps) * (count / max(count - 1, 1))
@@ -31,10 +43,20 @@ class BatchNorm(Function):
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        if is_grad_enabled():  # create_graph: the formulas above as tensor ops
+            axes = (0,) + tuple(range(2, x.dim()))
+            centered = x - x.mean(dim=axes, keepdim=True)
+            invstd = ((centered * centered).mean(dim=axes, keepdim=True) + ctx.eps) ** -0.5
+            x_hat = centered * invstd
+            g = grad if weight is None else grad * _per_channel(weight, x.dim())
+            grad_x = invstd * (g - g.mean(dim=axes, keepdim=True) - x_hat * (g * x_hat).mean(dim=axes, keepdim=True))
+            grad_weight = (grad * x_hat).sum(dim=axes) if needs[1] else None
+            grad_bias = grad.sum(dim=axes) if needs[2] else None
+            return grad_x, grad_weight, grad_bias, None, None, None, None
         grad_x, grad_weight, grad_bias = grad._backend.batch_norm_backward(
             grad._array, x._array, None if weight is None else weight._array, ctx.mean, ctx.invstd
         )
-        needs = ctx.needs_input_grad
         grad_weight = Tensor(grad_weight, grad.device) if needs[1] else None
         grad_bias = Tensor(grad_bias, grad.device) if needs[2] else None
         return Tensor(grad_x, grad.device), grad_weight, grad_bias, None, None, None, None

@@ -5,7 +5,9 @@ as the last window starts inside the input or its left padding. ``stride`` defau
 """
 import math
 
+from .. import dtypes
 from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
 from ..backends.geometry import pair, pool_output_size
 from ..tensor import Tensor
 from .conv import check_input_dims
@@ -15,6 +17,8 @@ from .shape import stack
 class MaxPool2d(Function):
     """out[n, c, h, w] = max over the window; the gradient flows to the (first) position of the maximum."""
 
+    node_name = "MaxPool2DWithIndicesBackward0"
+
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding, dilation, ceil_mode):
         out, indices = x._backend.max_pool2d_forward(x._array, kernel_size, stride, padding, dilation, ceil_mode)
@@ -23,12 +27,40 @@ class MaxPool2d(Function):
 
     @staticmethod
     def backward(ctx, grad, grad_indices=None):
+        if is_grad_enabled():  # create_graph
+            return MaxPool2dBackward.apply(grad, ctx.indices, ctx.input_shape), None, None, None, None, None
         grad_x = grad._backend.max_pool2d_backward(grad._array, ctx.indices, ctx.input_shape)
         return Tensor(grad_x, grad.device), None, None, None, None, None
 
 
+class MaxPool2dBackward(Function):
+    """The gradient of max pooling, a scatter of grad_out to the winning positions (``indices``, flat per plane):
+
+        grad_x[n, c].flat[indices[n, c, h, w]] += grad_out[n, c, h, w]
+
+    Linear in grad_out; its own gradient gathers at the same positions: d/dgrad_out = ggx[n, c].flat[indices].
+    """
+
+    node_name = "MaxPool2DWithIndicesBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, indices, input_shape):
+        ctx.indices = indices
+        return Tensor(grad._backend.max_pool2d_backward(grad._array, indices, input_shape), grad.device)
+
+    @staticmethod
+    def backward(ctx, grad_grad_x):
+        b, indices = grad_grad_x._backend, ctx.indices
+        planes = indices.shape[0] * indices.shape[1]
+        plane = b.reshape(b.arange(0, planes, 1, dtype=dtypes.int64.numpy), (planes, 1))
+        gathered = grad_grad_x.reshape(planes, -1)[plane, b.reshape(indices, (planes, -1))]
+        return gathered.reshape(indices.shape), None, None
+
+
 class AvgPool2d(Function):
     """out[n, c, h, w] = sum over the window / divisor; each input gets grad / divisor from every window holding it."""
+
+    node_name = "AvgPool2DBackward0"
 
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
@@ -38,8 +70,30 @@ class AvgPool2d(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        if is_grad_enabled():  # create_graph
+            return (AvgPool2dBackward.apply(grad, ctx.input_shape, *ctx.args),) + (None,) * 6
         grad_x = grad._backend.avg_pool2d_backward(grad._array, ctx.input_shape, *ctx.args)
         return (Tensor(grad_x, grad.device),) + (None,) * 6
+
+
+class AvgPool2dBackward(Function):
+    """The gradient of average pooling, for an input of ``input_shape``:
+
+        grad_x[n, c, r, q] = sum over the windows (h, w) holding (r, q) of grad_out[n, c, h, w] / divisor(h, w)
+
+    Linear in grad_out, the adjoint of avg_pool2d; its own gradient is avg_pool2d with the same arguments.
+    """
+
+    node_name = "AvgPool2DBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, input_shape, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+        ctx.args = (kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+        return Tensor(grad._backend.avg_pool2d_backward(grad._array, input_shape, *ctx.args), grad.device)
+
+    @staticmethod
+    def backward(ctx, grad_grad_x):
+        return (AvgPool2d.apply(grad_grad_x, *ctx.args), None) + (None,) * 6
 
 
 def pool_arguments(name, x, kernel_size, stride, padding, dilation, ceil_mode, effective_kernel=True):

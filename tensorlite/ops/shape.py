@@ -208,7 +208,24 @@ class Index(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return Tensor(grad._backend.index_add(ctx.shape, ctx.index, grad._array, grad.dtype.numpy), grad.device), None
+        return IndexAdd.apply(grad, ctx.shape, ctx.index), None
+
+
+class IndexAdd(Function):
+    """Zeros of ``shape`` with ``values`` added at ``[index]`` (repeats add up): the backward of ``x[index]``.
+    Its own backward picks the gradient at ``index`` again, so indexing can be differentiated twice."""
+
+    node_name = "IndexPutImplBackward0"
+
+    @staticmethod
+    def forward(ctx, values, shape, index):
+        ctx.index = index
+        b = values._backend
+        return Tensor(b.index_add(shape, index, values._array, values.dtype.numpy), values.device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Index.apply(grad, ctx.index), None, None
 
 
 class IndexPut(Function):
