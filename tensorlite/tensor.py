@@ -657,7 +657,7 @@ class Tensor:
         return ops.elementwise.Abs.apply(self)
 
     def sign(self):
-        return Tensor(self._backend.sign(self._array), self.device)
+        return ops.elementwise.Sign.apply(self)
 
     def sin(self):
         return ops.elementwise.Sin.apply(self)

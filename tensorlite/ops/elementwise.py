@@ -11,7 +11,7 @@ from .. import dtypes
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..device import check_same_device
-from ..tensor import Tensor
+from ..tensor import Tensor, zeros_like
 
 
 def _new(array, like):
@@ -253,6 +253,36 @@ class Sqrt(Function):
         return grad / (2 * out)
 
 
+class GradMask(Function):
+    """grad * mask, for a backward formula whose factor ``mask`` (a backend array) is piecewise constant in
+    ``source``: differentiable in grad, and in source with derivative zero, so that with ``create_graph`` the
+    result requires grad whenever source does (torch's relu, leaky_relu and abs backwards behave so)."""
+
+    node_name = "MaskedBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, source, mask):
+        ctx.mask = mask
+        return _new(grad._backend.multiply(grad._array, mask), grad)
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        grad_source = zeros_like(grad_grad) if ctx.needs_input_grad[1] else None
+        return GradMask.apply(grad_grad, None, ctx.mask), grad_source, None
+
+
+class Sign(Function):
+    """sign(a) in {-1, 0, 1}; its derivative is zero wherever it exists."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return _new(a._backend.sign(a._array), a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return zeros_like(grad)
+
+
 class Abs(Function):
     """d |a| = sign(a) da (0 at a = 0, as in torch)."""
 
@@ -264,7 +294,8 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad * a.sign()
+        b = a._backend
+        return GradMask.apply(grad, a, b.astype(b.sign(a._array), grad.dtype.numpy))
 
 
 class Sin(Function):
@@ -335,10 +366,10 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        if is_grad_enabled():  # create_graph: as tensor ops, so that it can be differentiated again
-            return grad * (out > 0).to(grad.dtype)
         b = grad._backend
         passes = b.astype(b.greater(out._array, b.asarray(0, out.dtype.numpy)), grad.dtype.numpy)
+        if is_grad_enabled():  # create_graph: a node, so that it can be differentiated again
+            return GradMask.apply(grad, out, passes)
         return Tensor(b.multiply(grad._array, passes), grad.device)  # grad * [out > 0]: faster than a select
 
 
@@ -358,7 +389,10 @@ class LeakyReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return where(a > 0, grad, grad * ctx.slope), None
+        b = a._backend
+        positive = b.greater(a._array, b.asarray(0, a.dtype.numpy))
+        slopes = b.where(positive, b.asarray(1, grad.dtype.numpy), b.asarray(ctx.slope, grad.dtype.numpy))
+        return GradMask.apply(grad, a, slopes), None
 
 
 class Clamp(Function):
@@ -377,7 +411,7 @@ class Clamp(Function):
         (a,) = ctx.saved_tensors
         lo, hi = ctx.bounds
         inside = (a >= (-np.inf if lo is None else lo)) & (a <= (np.inf if hi is None else hi))
-        return where(inside, grad, 0), None, None
+        return where(inside, grad, 0), None, None  # no node depends on a here, as in torch
 
 
 def clamp(a, min=None, max=None):

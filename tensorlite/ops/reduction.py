@@ -5,6 +5,7 @@ from collections import namedtuple
 from .. import dtypes
 from ..autograd.function import Function, named
 from ..tensor import Tensor
+from .shape import IndexAdd
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
@@ -61,16 +62,42 @@ class Extreme(Function):
     @staticmethod
     def forward(ctx, x, kernel, axes, keepdim):
         out = getattr(x._backend, kernel)(x._array, axis=axes, keepdims=True)
-        ctx.save_for_backward(x, Tensor(out, x.device))
-        ctx.axes = axes
-        return Tensor(out if keepdim else x._backend.reshape(out, _squeezed(x.shape, axes)), x.device)
+        result = Tensor(out if keepdim else x._backend.reshape(out, _squeezed(x.shape, axes)), x.device)
+        ctx.save_for_backward(x, result)
+        ctx.axes, ctx.kept_shape = axes, out.shape
+        return result
 
     @staticmethod
     def backward(ctx, grad):
-        x, out = ctx.saved_tensors
-        hit = (x == out).to(grad.dtype)
+        x, result = ctx.saved_tensors
+        hit = (x == result.reshape(ctx.kept_shape)).to(grad.dtype)
         share = hit / hit.sum(dim=ctx.axes, keepdim=True)
-        return share * grad.reshape(out.shape), None, None, None
+        return share * grad.reshape(ctx.kept_shape), None, None, None
+
+
+class ExtremeAlongDim(Function):
+    """``(values, indices)`` of the max or min along ``dim``; the gradient goes to the returned index only (as in
+    torch), scattered by the same index that picked the values."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, dim, keepdim):
+        b = x._backend
+        indices = b.astype(getattr(b, "arg" + kernel)(x._array, axis=dim, keepdims=True), dtypes.int64.numpy)
+        index = tuple(indices if axis == dim else _positions_along(b, x.dim(), axis, n) for axis, n in enumerate(x.shape))
+        values = b.getitem(x._array, index)
+        ctx.index, ctx.shape, ctx.kept_shape = index, x.shape, indices.shape
+        if not keepdim:
+            values, indices = b.reshape(values, _squeezed(x.shape, (dim,))), b.reshape(indices, _squeezed(x.shape, (dim,)))
+        return Tensor(values, x.device), Tensor(indices, x.device)
+
+    @staticmethod
+    def backward(ctx, grad, grad_indices=None):
+        return IndexAdd.apply(grad.reshape(ctx.kept_shape), ctx.shape, ctx.index), None, None, None
+
+
+def _positions_along(b, ndim, axis, n):
+    """0 .. n-1 laid along ``axis`` of an ``ndim``-dimensional array (size 1 elsewhere), to index with."""
+    return b.reshape(b.arange(0, n, 1, dtype=dtypes.int64.numpy), [n if a == axis else 1 for a in range(ndim)])
 
 
 def _squeezed(shape, axes):
@@ -108,7 +135,10 @@ def max_or_min(which, x, dim=None, keepdim=False):
         return extreme(which, x)
     if isinstance(dim, Tensor):
         return x.maximum(dim) if which == "max" else x.minimum(dim)
-    return ValuesIndices(extreme(which, x, dim, keepdim), arg_extreme("arg" + which, x, dim, keepdim))
+    if x.numel() == 0:
+        raise RuntimeError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0.")
+    values, indices = ExtremeAlongDim.apply(x, which, x._dim(dim), keepdim)
+    return ValuesIndices(named(values, f"{which.capitalize()}Backward0"), indices)
 
 
 def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
