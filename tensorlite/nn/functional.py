@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 from .. import dtypes, random
+from ..autograd.function import named
 from ..ops.conv import conv2d, corr2d  # noqa: F401
 from ..ops.elementwise import LeakyReLU, where
 from ..ops.loss import CrossEntropy
@@ -30,7 +31,9 @@ def _type_name(dtype):
 def linear(input, weight, bias=None):
     """y = x W^T + b for x ``(*, in_features)``, W ``(out_features, in_features)``, b ``(out_features,)``."""
     out = input.matmul(weight.t())
-    return out if bias is None else out + bias
+    if bias is None:
+        return out
+    return named(out + bias, "AddmmBackward0") if input.dim() == 2 else out + bias
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -270,7 +273,7 @@ def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean")
     """
     _check_reduction(reduction)
     picked, _, w = _select_targets(input, target, weight, ignore_index)
-    return _weighted_reduce(-picked * w, w, reduction, target.shape)
+    return named(_weighted_reduce(-picked * w, w, reduction, target.shape), "NllLossBackward0")
 
 
 def _cross_entropy_probabilities(log_probs, target, weight, ignore_index, reduction, label_smoothing):
@@ -323,7 +326,7 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
     if target.shape == input.shape:
         return _cross_entropy_probabilities(log_probs, target, weight, ignore_index, reduction, label_smoothing)
     picked, keep, w = _select_targets(log_probs, target, weight, ignore_index)
-    loss = _weighted_reduce(-picked * w, w, reduction, target.shape)
+    loss = named(_weighted_reduce(-picked * w, w, reduction, target.shape), "NllLossBackward0")
     if label_smoothing == 0.0:
         return loss
     rows = _rows_of_classes(log_probs)
@@ -354,7 +357,7 @@ def binary_cross_entropy(input, target, weight=None, *, reduction="mean"):
     if ((input < 0) | (input > 1)).any():
         raise RuntimeError("all elements of input should be between 0 and 1")
     loss = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
-    return _reduce(loss if weight is None else loss * weight, reduction)
+    return named(_reduce(loss if weight is None else loss * weight, reduction), "BinaryCrossEntropyBackward0")
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction="mean", pos_weight=None):
@@ -369,7 +372,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction="m
     log_p, log_not_p = log_probs[..., 0], log_probs[..., 1]
     positive = target * log_p if pos_weight is None else pos_weight * target * log_p
     loss = -(positive + (1 - target) * log_not_p)
-    return _reduce(loss if weight is None else loss * weight, reduction)
+    return named(_reduce(loss if weight is None else loss * weight, reduction), "BinaryCrossEntropyWithLogitsBackward0")
 
 
 # --------------------------------------------------------------------- regression losses
@@ -377,7 +380,7 @@ def mse_loss(input, target, *, reduction="mean"):
     """(x - y)^2 per element, then reduced."""
     _warn_if_broadcast(input, target)
     diff = input - target
-    return _reduce(diff * diff, reduction)
+    return named(_reduce(diff * diff, reduction), "MseLossBackward0")
 
 
 def l1_loss(input, target, *, reduction="mean"):

@@ -107,7 +107,7 @@ def _squeezed(shape, axes):
 def extreme(kernel, x, dim=None, keepdim=False):
     if x.numel() == 0:
         raise RuntimeError(f"{kernel}(): Expected reduction dim to be specified for input.numel() == 0.")
-    return Extreme.apply(x, kernel, normalize_dims(x, dim), keepdim)
+    return named(Extreme.apply(x, kernel, normalize_dims(x, dim), keepdim), f"A{kernel}Backward0")
 
 
 def arg_extreme(kernel, x, dim=None, keepdim=False):
@@ -132,7 +132,7 @@ def max_or_min(which, x, dim=None, keepdim=False):
     """``x.max()`` is the largest element; ``x.max(dim)`` is ``(values, indices)`` along ``dim`` and ``x.max(other)``
     the elementwise maximum, as in torch (``which`` is "max" or "min")."""
     if dim is None:
-        return extreme(which, x)
+        return named(extreme(which, x), f"{which.capitalize()}Backward1")
     if isinstance(dim, Tensor):
         return x.maximum(dim) if which == "max" else x.minimum(dim)
     if x.numel() == 0:

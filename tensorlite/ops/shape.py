@@ -5,7 +5,7 @@ None of them does arithmetic, so each backward just moves the gradient back into
 import math
 
 from .. import dtypes
-from ..autograd.function import Function
+from ..autograd.function import Function, named
 from ..backends import backend_for
 from ..device import CPU, check_same_device
 from ..tensor import Tensor, _size
@@ -365,7 +365,7 @@ def stack(tensors, dim=0):
                 f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at entry 0 and "
                 f"{list(t.shape)} at entry {i}"
             )
-    return cat([t.unsqueeze(dim) for t in tensors], dim)
+    return named(cat([t.unsqueeze(dim) for t in tensors], dim), "StackBackward0")
 
 
 # --------------------------------------------------------------------- dtype and device

@@ -314,12 +314,35 @@ def test_grad_fn_names_and_next_functions_follow_torch():
     assert y.grad_fn.name() == "MulBackward0"
     (accumulate, _), (nothing, _) = y.grad_fn.next_functions
     assert accumulate.name() == "AccumulateGrad" and accumulate.variable is x and nothing is None
-    names = {
-        "ViewBackward0": x.reshape(6), "MeanBackward0": x.mean(), "ReluBackward0": x.relu(),
-        "MmBackward0": x @ tl.ones(3, 2), "ToCopyBackward0": x.double(), "CloneBackward0": x.clone(),
-    }
-    for name, t in names.items():
-        assert t.grad_fn.name() == name
+
+
+NAMED_OPS = {
+    "mul": lambda lib, x: x * 2, "view": lambda lib, x: x.reshape(6), "mean": lambda lib, x: x.mean(),
+    "mean_dim": lambda lib, x: x.mean(dim=0), "relu": lambda lib, x: x.relu(), "mm": lambda lib, x: x @ lib.ones(3, 2),
+    "double": lambda lib, x: x.double(), "clone": lambda lib, x: x.clone(), "exp": lambda lib, x: x.exp(),
+    "pow": lambda lib, x: x**2, "clamp": lambda lib, x: x.clamp(0, 1), "max_dim": lambda lib, x: x.max(dim=1)[0],
+    "amax": lambda lib, x: x.amax(0), "var": lambda lib, x: x.var(), "std": lambda lib, x: x.std(),
+    "cat": lambda lib, x: lib.cat([x, x]), "stack": lambda lib, x: lib.stack([x, x]), "sigmoid": lambda lib, x: x.sigmoid(),
+    "softmax": lambda lib, x: x.softmax(dim=1), "log_softmax": lambda lib, x: x.log_softmax(dim=1),
+    "linear": lambda lib, x: lib.nn.functional.linear(x, lib.ones(4, 3), lib.ones(4)),
+    "mse": lambda lib, x: lib.nn.functional.mse_loss(x, lib.zeros(2, 3)),
+    "cross_entropy": lambda lib, x: lib.nn.functional.cross_entropy(x, lib.tensor([0, 2])),
+    "nll": lambda lib, x: lib.nn.functional.nll_loss(x, lib.tensor([0, 2])),
+    "bce": lambda lib, x: lib.nn.functional.binary_cross_entropy(x.sigmoid(), lib.ones(2, 3)),
+    "conv2d": lambda lib, x: lib.nn.functional.conv2d(x.reshape(1, 1, 2, 3), lib.ones(1, 1, 2, 2)),
+    "max_pool2d": lambda lib, x: lib.nn.functional.max_pool2d(x.reshape(1, 1, 2, 3), 2),
+    "avg_pool2d": lambda lib, x: lib.nn.functional.avg_pool2d(x.reshape(1, 1, 2, 3), 2),
+    "batch_norm": lambda lib, x: lib.nn.functional.batch_norm(x.reshape(2, 3, 1), None, None, training=True),
+    "pad": lambda lib, x: lib.nn.functional.pad(x, (1, 1)),
+}
+
+
+@pytest.mark.parametrize("op", NAMED_OPS)
+def test_grad_fn_name_is_torchs(op):
+    torch = torch_or_skip()
+    ours = NAMED_OPS[op](tl, tl.ones(2, 3, requires_grad=True))
+    theirs = NAMED_OPS[op](torch, torch.ones(2, 3, requires_grad=True))
+    assert ours.grad_fn.name() == theirs.grad_fn.name()
 
 
 # --------------------------------------------------------------------- memory
