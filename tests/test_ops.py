@@ -1,4 +1,4 @@
-"""Every differentiable tensor op: gradcheck in float64, and values and gradients equal to torch's."""
+"""Every differentiable tensor op: gradcheck and gradgradcheck in float64, and values and gradients equal to torch's."""
 import numpy as np
 import pytest
 
@@ -103,6 +103,14 @@ def _arrays(shapes, dtype, seed=0):
 def test_gradcheck(name):
     fn, _, shapes = OPS[name]
     check_gradients(fn, _arrays(shapes, np.float64))
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_gradgradcheck(name):
+    """Second derivatives: the backward formulas themselves, run with create_graph, against finite differences."""
+    fn, _, shapes = OPS[name]
+    inputs = [tl.tensor(a, requires_grad=True) for a in _arrays(shapes, np.float64)]
+    assert tl.autograd.gradgradcheck(fn, inputs)
 
 
 @pytest.mark.parametrize("name", sorted(OPS))

@@ -262,6 +262,19 @@ def test_create_graph_gives_second_derivatives():
     same_as_torch(program)
 
 
+def test_backward_with_create_graph_leaves_a_grad_that_can_be_differentiated():
+    def program(lib):
+        x = leaf(lib, [0.5, -1.0, 2.0])
+        (x**3).sum().backward(create_graph=True)
+        first = x.grad
+        x.grad = None
+        (first * first).sum().backward()  # d/dx sum((3 x^2)^2) = 36 x^3
+        return [first, x.grad]
+
+    ours = same_as_torch(program)
+    assert ours[0].grad_fn is not None
+
+
 def test_gradient_penalty_through_a_small_mlp():
     def program(lib):
         x = leaf(lib, [[0.5, -1.0], [2.0, 0.25]])
