@@ -6,6 +6,7 @@ through a differentiable op in ``tensorlite.ops``; the tensor itself never looks
 """
 import math
 import numbers
+import operator
 import weakref
 
 import numpy as np
@@ -222,7 +223,8 @@ class Tensor:
         self._view_version = self._version.value
         with enable_grad():
             rebuilt = replay_view(self._view, self._base)
-        self._grad_fn, self._output_nr, self._requires_grad = rebuilt._grad_fn, rebuilt._output_nr, rebuilt._requires_grad
+        self._grad_fn, self._output_nr = rebuilt._grad_fn, rebuilt._output_nr
+        self._requires_grad = rebuilt._requires_grad
 
     def _alias(self):
         """This tensor's storage with its place in the graph and a version counter of its own: the value an
@@ -287,8 +289,6 @@ class Tensor:
         (or, for a view, its base) is now the result of the op's node. Returns (node, output_nr)."""
         old = self._alias()
         new = compute(old, *others)
-        if new is old or any(new is o for o in others):
-            new = new.clone()
         node = new.grad_fn
         if any(saved is not None and saved.tensor is old for saved in node.ctx._saved):
             old._array = old._backend.copy(old._array)  # backward reads the value before the write
@@ -418,29 +418,24 @@ class Tensor:
         return self
 
     # ----------------------------------------------------------------- in-place ops
-    def _arithmetic_(self, kernel, other, alpha=1):
-        """self <- kernel(self, alpha * other) in place: a graph node when autograd records it, else the backend
-        computes straight from the storage (optimiser steps, running statistics)."""
+    def _arithmetic_(self, kernel, other):
+        """self <- self <op> other in place, ``kernel`` naming the backend function: a graph node when autograd
+        records it, else the backend computes straight from the storage (optimiser steps, running statistics)."""
 
         def write():
-            b, value = self._backend, other
+            value = other
             if isinstance(other, Tensor):
                 check_same_device(self, other)
                 value = other._array
-            if alpha != 1:
-                value = b.multiply(value, alpha)
-            self._store(getattr(b, kernel)(self._array, value))
+            self._store(getattr(self._backend, kernel)(self._array, value))
 
-        method = {"add": Tensor.add, "subtract": Tensor.sub}.get(kernel)
-        if method is not None:
-            return self._inplace(lambda x, y: method(x, y, alpha=alpha), other, write=write)
-        return self._inplace({"multiply": Tensor.mul, "true_divide": Tensor.div}[kernel], other, write=write)
+        return self._inplace(_OPERATOR_OF_KERNEL[kernel], other, write=write)
 
     def add_(self, other, alpha=1):
-        return self._arithmetic_("add", other, alpha)
+        return self._arithmetic_("add", other if alpha == 1 else other * alpha)
 
     def sub_(self, other, alpha=1):
-        return self._arithmetic_("subtract", other, alpha)
+        return self._arithmetic_("subtract", other if alpha == 1 else other * alpha)
 
     def mul_(self, other):
         return self._arithmetic_("multiply", other)
@@ -489,11 +484,9 @@ class Tensor:
         """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor; differentiable in ``src``."""
         if isinstance(src, Tensor):
             src = src.to(device=self.device)
-            if ops.elementwise.broadcast_shapes(self.shape, src.shape) != self.shape:
-                raise RuntimeError(
-                    f"output with shape {list(self.shape)} doesn't match the broadcast shape "
-                    f"{list(ops.elementwise.broadcast_shapes(self.shape, src.shape))}"
-                )
+            shape = ops.elementwise.broadcast_shapes(self.shape, src.shape)
+            if shape != self.shape:
+                raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(shape)}")
         return self._inplace(ops.shape.Overwrite.apply, src, write=lambda: self._store(src, broadcast=True))
 
     def fill_(self, value):
@@ -826,6 +819,11 @@ class Tensor:
 
     def __format__(self, spec):  # f"{loss:.3f}" formats a 0-d tensor's value, as torch does
         return format(self.item(), spec) if self.dim() == 0 else object.__format__(self, spec)
+
+
+_OPERATOR_OF_KERNEL = {
+    "add": operator.add, "subtract": operator.sub, "multiply": operator.mul, "true_divide": operator.truediv,
+}
 
 
 def replay_view(view, base):

@@ -82,8 +82,8 @@ class SavedTensor:
             made_by = f", which is output {self.tensor._output_nr} of {grad_fn.name().removesuffix('Backward0')}"
         return (
             "one of the variables needed for gradient computation has been modified by an inplace operation: "
-            f"[tensorlite.{described.dtype.legacy_name}Tensor {list(described.shape)}]{made_by}, is at version {self.counter.value}; "
-            f"expected version {self.version} instead. Hint: the tensor was changed in place after an op saved "
+            f"[tensorlite.{described.dtype.legacy_name}Tensor {list(described.shape)}]{made_by}, is at version "
+            f"{self.counter.value}; expected version {self.version} instead. Hint: the tensor was changed in place after an op saved "
             "it for backward; compute the new value out of place (y = y + 1) or clone it before the change."
         )
 

@@ -578,7 +578,9 @@ def snapshot(value):
     """A tensor as (array, requires_grad); None stays None; anything else by its type name."""
     if value is None:
         return None
-    if isinstance(value, torch.Tensor):  # force: torch may hand back a lazy ZeroTensor as a gradient
+    if isinstance(value, torch.Tensor):
+        if value._is_zerotensor():  # torch may hand back a lazy ZeroTensor as a gradient; numpy() of one crashes
+            return np.zeros(tuple(value.shape)), value.requires_grad
         return np.array(value.detach().numpy(force=True)), value.requires_grad
     if isinstance(value, tl.Tensor):
         return np.array(value.detach().numpy()), value.requires_grad
