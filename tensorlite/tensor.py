@@ -58,6 +58,7 @@ class Tensor:
     _view = None  # (parent view, Function, args): how _base becomes this tensor
     _view_version = 0  # the version at which grad_fn was last built from _base
     _view_kind = None  # "no_grad" or "multi_output": views torch forbids writing to in grad mode
+    _copied_view = False  # a view whose backend copied instead of sharing storage (the GPU's layout ops)
 
     def __init__(self, array, device=CPU, requires_grad=False, version=None):
         self._array = np.asarray(array) if isinstance(array, np.generic) else array  # NumPy ops return scalars
@@ -206,9 +207,10 @@ class Tensor:
 
     # ----------------------------------------------------------------- views and in-place writes
     def _become_view_of(self, source, function, args):
-        """After ``function`` made this tensor from ``source``: if their storage is shared, this is a view."""
-        if not source._backend.shares_memory(self._array, source._array):
-            return
+        """After ``function`` made this tensor from ``source``: it is a view of ``source``'s base. Where the backend
+        copied instead of sharing storage, writes through the view are copied back into the base, and the view
+        reads the base again after the base changed."""
+        self._copied_view = not source._backend.shares_memory(self._array, source._array)
         self._base = source._base if source._base is not None else source
         self._view = (source._view, function, args)
         self._version = source._version
@@ -225,6 +227,20 @@ class Tensor:
             rebuilt = replay_view(self._view, self._base)
         self._grad_fn, self._output_nr = rebuilt._grad_fn, rebuilt._output_nr
         self._requires_grad = rebuilt._requires_grad
+        if self._copied_view:
+            self._array = rebuilt._array
+
+    def _current_array(self):
+        """The storage, read again from the base first for a copied view whose base has changed."""
+        if self._base is not None:
+            self._refresh_view()
+        return self._array
+
+    def _write_back(self):
+        """After a write into a copied view: put its values into the base, where a shared view would have them."""
+        base, b = self._base, self._backend
+        positions = replay_view(self._view, arange(base.numel(), device=base.device).reshape(base.shape))
+        b.setitem(b.reshape(base._array, (-1,)), positions._array, self._array)
 
     def _alias(self):
         """This tensor's storage with its place in the graph and a version counter of its own: the value an
@@ -236,7 +252,13 @@ class Tensor:
         return alias
 
     def _check_inplace(self):
-        """torch's rules for writing in place into a tensor that autograd tracks (grad mode on)."""
+        """torch's rules for writing in place: no element reached twice (an expanded tensor), and, with grad mode
+        on, none of the writes into tensors autograd tracks that torch refuses."""
+        if self._backend.has_internal_overlap(self._array):
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                "location. Please clone() the tensor before performing the operation."
+            )
         if not is_grad_enabled():
             return
         if self._base is None:
@@ -279,6 +301,9 @@ class Tensor:
         else:
             self._store(compute(self, *others))
         self._version.value += 1
+        if self._copied_view:
+            self._write_back()
+            self._view_version = self._version.value
         if recorded is not None:
             node, output_nr = recorded
             node.ctx._rebind_output(output_nr, self)  # a saved output of the op is this tensor now
@@ -321,33 +346,25 @@ class Tensor:
                 raise RuntimeError(
                     f"result type {kind.legacy_name} can't be cast to the desired output type {self.dtype.legacy_name}"
                 )
-        try:
-            self._backend.copy_into(self._array, value)
-        except ValueError as err:
-            if "read-only" not in str(err):
-                raise
-            raise RuntimeError(
-                "unsupported operation: more than one element of the written-to tensor refers to a single memory "
-                "location. Please clone() the tensor before performing the operation."
-            ) from None
+        self._backend.copy_into(self._array, value)
 
     # ----------------------------------------------------------------- conversion
     def numpy(self):
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        return self._backend.to_numpy(self._array)
+        return self._backend.to_numpy(self._current_array())
 
     def __array__(self, dtype=None, copy=None):
-        array = self._backend.to_numpy(self._array)
+        array = self._backend.to_numpy(self._current_array())
         return array if dtype is None else array.astype(dtype)
 
     def item(self):
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
-        return self._backend.to_numpy(self._array).reshape(()).item()
+        return self._backend.to_numpy(self._current_array()).reshape(()).item()
 
     def tolist(self):
-        return self._backend.to_numpy(self._array).tolist()
+        return self._backend.to_numpy(self._current_array()).tolist()
 
     def __float__(self):
         return float(self.item())
@@ -511,10 +528,8 @@ class Tensor:
         def write():
             self._backend.setitem(self._array, index, value._array if isinstance(value, Tensor) else value)
 
-        recorded = is_grad_enabled() and (self.requires_grad or getattr(value, "requires_grad", False))
-        if recorded and ops.shape.is_basic_index(index):
-            self._check_inplace()
-            ops.shape.Index.apply(self, index).copy_(value)  # a view, then a copy into it: CopySlices
+        if ops.shape.is_basic_index(index):
+            ops.shape.Index.apply(self, index).copy_(value)  # a view, then a copy into it (CopySlices in a graph)
         else:
             self._inplace(lambda x, v: ops.shape.IndexPut.apply(x, index, v), value, write=write)
 
@@ -794,7 +809,7 @@ class Tensor:
 
     # ----------------------------------------------------------------- printing
     def __repr__(self):
-        array = self._backend.to_numpy(self._array)
+        array = self._backend.to_numpy(self._current_array())
         prefix = "tensor("
         if array.dtype.kind == "f" and array.size and np.all(np.isfinite(array)) and np.all(array == np.round(array)):
             body = np.array2string(array, separator=", ", prefix=prefix, floatmode="unique")

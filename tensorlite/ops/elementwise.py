@@ -485,8 +485,8 @@ def minimum(a, b):
 def compare(kernel, a, b):
     """``a <op> b`` elementwise as a bool tensor; ``kernel`` names the backend comparison."""
     a, b = operands(a, b)
-    return _new(getattr(a._backend, kernel)(a._array, b._array), a)
+    return _new(getattr(a._backend, kernel)(a._current_array(), b._current_array()), a)
 
 
 def logical_not(a):
-    return _new(a._backend.logical_not(a._array), a)
+    return _new(a._backend.logical_not(a._current_array()), a)

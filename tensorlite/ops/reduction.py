@@ -112,19 +112,19 @@ def extreme(kernel, x, dim=None, keepdim=False):
 
 def arg_extreme(kernel, x, dim=None, keepdim=False):
     """Index of the largest (``argmax``) or smallest (``argmin``) element; over the flattened tensor if no dim."""
-    b = x._backend
+    b, array = x._backend, x._current_array()
     if dim is None:
-        index = getattr(b, kernel)(b.reshape(x._array, (-1,)))
+        index = getattr(b, kernel)(b.reshape(array, (-1,)))
         out = Tensor(b.asarray(index, dtypes.int64.numpy), x.device)
         return out.reshape([1] * x.dim()) if keepdim else out
     dim = x._dim(dim)
-    index = getattr(b, kernel)(x._array, axis=dim, keepdims=keepdim)
+    index = getattr(b, kernel)(array, axis=dim, keepdims=keepdim)
     return Tensor(b.astype(index, dtypes.int64.numpy), x.device)
 
 
 def logical(kernel, x, dim=None, keepdim=False):
     """``all`` or ``any`` over ``dim``, as a bool tensor."""
-    out = getattr(x._backend, kernel)(x._array, axis=normalize_dims(x, dim), keepdims=keepdim)
+    out = getattr(x._backend, kernel)(x._current_array(), axis=normalize_dims(x, dim), keepdims=keepdim)
     return Tensor(x._backend.asarray(out), x.device)
 
 

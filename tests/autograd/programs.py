@@ -428,20 +428,21 @@ class ProgramBuilder:
         if target is None:
             return False
         index, region = "", target.shape
-        if target.shape and not target.overlapping and self.rng.random() < 0.4:  # a part of an expanded tensor
-            index, region = self.basic_index(target.shape)  # may or may not overlap itself: torch decides by strides
+        if target.shape and self.rng.random() < 0.4:
+            index, region = self.basic_index(target.shape)
         op = self.rng.choice(IN_PLACE if target.overlapping else IN_PLACE + (ZERO_IN_PLACE,))
         value, bound, requires_grad = self.value_for(target, region) if "{y}" in op.code else ("", 0.0, False)
         statement = op.code.format(x=target.name + index, y=value)
         return self.write(statement, target, op.bound(target.bound, bound), requires_grad)
 
     def setitem(self):
-        """``t[index] = v`` with a slice, an int, a list of distinct ints or a bool mask. Not into an expanded
-        tensor: whether torch accepts the write depends on whether the indexed part overlaps itself in memory."""
+        """``t[index] = v`` with a slice, an int, a list of distinct ints or a bool mask. torch checks basic
+        indexing into an expanded tensor (it raises where the indexed part reaches an element twice) but only
+        warns for advanced indexing, so that is left out."""
         target = self.write_target()
-        if target is None or not target.shape or target.overlapping:
+        if target is None or not target.shape:
             return False
-        indexings = [self.basic_index, self.int_list_index, self.mask_index]
+        indexings = [self.basic_index] + ([] if target.overlapping else [self.int_list_index, self.mask_index])
         index, region = self.rng.choice(indexings)(target.shape)
         value, bound, requires_grad = self.value_for(target, region)
         return self.write(f"{target.name}{index} = {value}", target, max(target.bound, bound), requires_grad)

@@ -126,6 +126,14 @@ def test_in_place_writes_torch_refuses(write, message):
         write(x)
 
 
+def test_an_expanded_tensor_takes_writes_that_reach_each_element_once():
+    e = tl.ones(1, 3).expand(2, 3)
+    e[0:1] = 5  # one row of the expanded tensor is the whole storage
+    assert e.tolist() == [[5, 5, 5], [5, 5, 5]]
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        e[:, 0] = 1
+
+
 def test_a_view_made_under_no_grad_cannot_be_written_with_grad_on():
     x = tl.ones(4, requires_grad=True)
     with tl.no_grad():

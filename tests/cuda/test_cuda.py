@@ -166,6 +166,24 @@ def test_in_place_updates_and_setitem_on_cuda():
         tl.zeros(2, dtype=tl.int64, device="cuda").add_(0.5)
 
 
+def test_writes_through_views_reach_the_base_on_cuda():
+    """The GPU's layout ops copy, so a view there is a copy kept in step with its base: a write through it is
+    copied back, and a view made before the base changed reads it again."""
+    y = tl.ones(4, device="cuda")
+    later = y[2:4]
+    y[0:2].mul_(3)
+    y[1:3] = 7
+    assert y.tolist() == [3, 7, 7, 1] and later.tolist() == [7, 1]
+    y.reshape(2, 2).add_(1)
+    assert y.tolist() == [4, 8, 8, 2]
+    for device in ("cpu", "cuda"):
+        x = tl.ones(4, device=device, requires_grad=True)
+        z = x * 1
+        z[1:3].mul_(x[0:2])
+        z.sum().backward()
+        assert x.grad.tolist() == [2, 2, 1, 1]
+
+
 def test_gradients_cross_devices_through_to():
     w = tl.tensor([1.0, 2.0], requires_grad=True)
     (w.cuda() * 3).sum().backward()

@@ -1,5 +1,7 @@
 """The CPU backend: NumPy for elementwise math, reductions, layout and GEMM (it already runs at memory or BLAS
 speed there); ``@numba.njit`` loops where a loop beats NumPy (the CNN kernels in ``conv``, ``pool``, ``norm``)."""
+import builtins
+
 import numpy as np
 from numpy import (  # noqa: F401 - re-exported kernels
     abs,
@@ -9,7 +11,6 @@ from numpy import (  # noqa: F401 - re-exported kernels
     arange,
     argmax,
     argmin,
-    broadcast_to,
     clip,
     concatenate,
     cos,
@@ -82,6 +83,18 @@ def getitem(array, index):
     if not isinstance(out, np.ndarray):
         out = array[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
     return out
+
+
+def broadcast_to(array, shape):
+    """``array`` broadcast to ``shape`` as a view (stride 0 along stretched dims), writable as torch's expand is:
+    a write is refused only where it would reach one element twice (``has_internal_overlap``)."""
+    view = np.broadcast_to(array, shape)
+    return np.lib.stride_tricks.as_strided(array, view.shape, view.strides, writeable=array.flags.writeable)
+
+
+def has_internal_overlap(array):
+    """Whether two elements of ``array`` share memory: a stride of 0 along a dimension longer than 1."""
+    return builtins.any(stride == 0 and n > 1 for stride, n in zip(array.strides, array.shape))  # numpy's any shadows it
 
 
 def shares_memory(a, b):

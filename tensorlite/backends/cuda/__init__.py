@@ -51,6 +51,7 @@ from .layout import (  # noqa: F401,E402
     eye,
     full,
     getitem,
+    has_internal_overlap,
     index_add,
     ones,
     pad,

@@ -289,6 +289,11 @@ def index_geometry(shape, index):
     return out_shape, None, offsets
 
 
+def has_internal_overlap(array):
+    """Never: arrays on the GPU are contiguous (``broadcast_to`` copies)."""
+    return False
+
+
 def shares_memory(a, b):
     """Whether the device buffers of ``a`` and ``b`` overlap (``reshape`` returns views; the other layout ops copy)."""
     def extent(array):  # the simulator's arrays wrap host arrays, which have __array_interface__ instead
