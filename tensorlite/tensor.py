@@ -529,7 +529,8 @@ class Tensor:
             self._backend.setitem(self._array, index, value._array if isinstance(value, Tensor) else value)
 
         if ops.shape.is_basic_index(index):
-            ops.shape.Index.apply(self, index).copy_(value)  # a view, then a copy into it (CopySlices in a graph)
+            whole = ops.shape.selects_everything(index, self.shape)
+            (self if whole else ops.shape.Index.apply(self, index)).copy_(value)  # a view's copy_: CopySlices
         else:
             self._inplace(lambda x, v: ops.shape.IndexPut.apply(x, index, v), value, write=write)
 

@@ -192,6 +192,15 @@ def is_basic_index(index):
     return all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
 
 
+def selects_everything(index, shape):
+    """Whether a basic ``index`` is only full slices (``x[:]``, ``x[0:n]``, ``x[..., :]``): torch then writes into
+    ``x`` itself rather than into a view of it."""
+    parts = [p for p in (index if isinstance(index, tuple) else (index,)) if p is not Ellipsis]
+    return len(parts) <= len(shape) and all(
+        isinstance(p, slice) and p.indices(n) == (0, n, 1) for p, n in zip(parts, shape)
+    )
+
+
 class Index(Function):
     """``x[index]``; the gradient is scattered back, adding up where an element was picked twice.
     A basic index (ints and slices) gives a view of ``x``, as in torch."""
