@@ -290,11 +290,18 @@ class CopySlices(Function):
     @staticmethod
     def forward(ctx, base, new, view):
         ctx.view, ctx.shape = view, base.shape
+        ctx.base_overlaps = base._backend.has_internal_overlap(base._array)
         return Tensor(base._array, base.device, version=base._version)
 
     @staticmethod
     def backward(ctx, grad):
         from ..tensor import arange, replay_view, zeros
+
+        if ctx.base_overlaps:  # an expanded base: which of its aliased elements a gradient belongs to is undefined
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                "location. Please clone() the tensor before performing the operation."
+            )
 
         count = math.prod(ctx.shape)
         flat_positions = replay_view(ctx.view, arange(count, device=grad.device).reshape(ctx.shape))

@@ -132,6 +132,7 @@ class Node:
     storage: int  # views and detach() share their input's storage
     of_leaf: bool = False  # a leaf that requires grad, or a view of one: torch refuses in-place writes
     overlapping: bool = False  # expanded: elements share memory, so torch refuses most in-place writes
+    plain_view: bool = False  # a view made while its storage needed no grad (see ``write_target``)
 
 
 def broadcast_shape(a, b):
@@ -189,12 +190,14 @@ class ProgramBuilder:
         self.kinds = [getattr(self, kind) for kind, weight in STEP_WEIGHTS.items() for _ in range(weight)]
 
     # ------------------------------------------------------------------ bookkeeping
-    def derive(self, code, shape, bound, requires_grad, shares=None, of_leaf=False, overlapping=False):
+    def derive(self, code, shape, bound, requires_grad, shares=None, of_leaf=False, overlapping=False,
+               plain_view=False):
         """Add ``n<i> = code`` if its result stays small; ``shares`` is the node whose storage it shares."""
         if bound > BOUND or math.prod(shape) > MAX_NUMEL or len(shape) > MAX_DIMS:
             return False
         storage = shares.storage if shares is not None else next(self.storages)
-        node = Node(f"n{len(self.nodes)}", tuple(shape), bound, requires_grad, storage, of_leaf, overlapping)
+        node = Node(f"n{len(self.nodes)}", tuple(shape), bound, requires_grad, storage, of_leaf, overlapping,
+                    plain_view)
         self.nodes.append(node)
         self.steps.append(f"{node.name} = {code}")
         return True
@@ -208,7 +211,8 @@ class ProgramBuilder:
 
     def view_of(self, x, code, shape, overlapping=False):
         """A view of ``x``: same storage, and refused in-place writes wherever ``x``'s are."""
-        return self.derive(code, shape, x.bound, x.requires_grad, x, x.of_leaf, x.overlapping or overlapping)
+        return self.derive(code, shape, x.bound, x.requires_grad, x, x.of_leaf, x.overlapping or overlapping,
+                           x.plain_view or not x.requires_grad)
 
     def write(self, statement, target, bound, requires_grad):
         """Add an in-place statement on ``target``; every node sharing its storage may change with it."""
@@ -404,8 +408,12 @@ class ProgramBuilder:
 
     # ------------------------------------------------------------------ writes
     def write_target(self):
-        """A node to write into: mostly an intermediate, sometimes a leaf, a view of one or an expanded tensor."""
-        writable = [node for node in self.nodes if node.storage not in self.tainted]
+        """A node to write into: mostly an intermediate, sometimes a leaf, a view of one or an expanded tensor.
+
+        Not a view made while its storage needed no grad: once the base is written with a value that requires
+        grad, torch checks a write into such a view against a grad_fn it has not rebuilt yet, and raises "a
+        leaf Variable that requires grad ..." or not depending on whether ``.grad_fn`` was read in between."""
+        writable = [node for node in self.nodes if node.storage not in self.tainted and not node.plain_view]
         if self.rng.random() >= 0.1:
             writable = [node for node in writable if not node.of_leaf]
         return self.rng.choice(writable) if writable else None
