@@ -1,6 +1,6 @@
 """Activation layers: elementwise nonlinearities and (log-)softmax along a dimension.
 
-``inplace`` arguments are accepted so torch code and reprs carry over; tensorlite always returns a new tensor.
+``inplace=True`` writes the result into the input, as torch does (recorded by autograd like any in-place op).
 """
 from . import functional as F
 from .module import Module
@@ -14,7 +14,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.relu(input)
+        return F.relu(input, self.inplace)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""
@@ -29,7 +29,7 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")

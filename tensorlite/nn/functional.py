@@ -126,12 +126,14 @@ def one_hot(tensor, num_classes=-1):
 
 # --------------------------------------------------------------------- activations
 def relu(input, inplace=False):
-    """max(x, 0). ``inplace`` is accepted for torch compatibility; the result is always a new tensor."""
-    return input.relu()
+    """max(x, 0); with ``inplace`` written into ``input``."""
+    return input.relu_() if inplace else input.relu()
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    """x if x > 0 else negative_slope * x. ``inplace`` is accepted for torch compatibility."""
+    """x if x > 0 else negative_slope * x; with ``inplace`` written into ``input``."""
+    if inplace:
+        return input._inplace(lambda x: LeakyReLU.apply(x, negative_slope))
     return LeakyReLU.apply(input, negative_slope)
 
 

@@ -102,6 +102,18 @@ def test_in_place_through_a_view_updates_the_base_graph():
     assert ours[1].tolist() == [3.0, 4.0, 2.0, 1.0]
 
 
+def test_relu_inplace_writes_into_its_input_as_torch():
+    def program(lib):
+        x = leaf(lib, [-1.0, 2.0, -3.0])
+        h = x * 2
+        out = lib.nn.ReLU(inplace=True)(h)
+        lib.nn.functional.leaky_relu(out, 0.1, inplace=True)
+        (out * out).sum().backward()
+        return [h, x.grad]
+
+    same_as_torch(program)
+
+
 @pytest.mark.parametrize(
     "write, message",
     [
