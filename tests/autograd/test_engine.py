@@ -107,9 +107,10 @@ def test_relu_inplace_writes_into_its_input_as_torch():
         x = leaf(lib, [-1.0, 2.0, -3.0])
         h = x * 2
         out = lib.nn.ReLU(inplace=True)(h)
-        lib.nn.functional.leaky_relu(out, 0.1, inplace=True)
-        (out * out).sum().backward()
-        return [h, x.grad]
+        z = out * 3 - x
+        lib.nn.functional.leaky_relu(z, 0.1, inplace=True)
+        (z * z).sum().backward()
+        return [h, z, x.grad]
 
     same_as_torch(program)
 
