@@ -8,7 +8,8 @@ offset that is the same for every p, so one (image, output channel) plane is
     out_wide[p] = sum_c sum_{a,b} w[o, c, a, b] * x_flat[c, p + a*dh*Wp + b*dw],      p < (Ho - 1)*Wp + Wo:
 
 per input channel, one long loop over p with the kH*kW taps inside it. The kernels are compiled once per
-kernel size (kH, kW and dw are constants of a closure; Numba caches one entry per value), so LLVM unrolls
+kernel size (kH, kW and dw are literal-typed arguments: each value is a specialisation, cached on disk under
+a signature of its own), so LLVM unrolls
 the taps, keeps the weights and the running sum in vector registers and vectorises along p: per tap and 16
 outputs, one load and one fused multiply-add on AVX-512 (AVX2's 16 registers cannot hold 25 weights, so
 there each tap also reloads its weight), and no columns written to memory and read back.
@@ -27,52 +28,56 @@ import functools
 import numba
 import numpy as np
 from numba import prange
-from numba.extending import register_jitable
 
 from .scratch import keep, scratch
 
 
 @functools.cache
-def _correlate_planes(kh, kw, dw):
-    """The wide-row correlation for one kernel size and column dilation:
+def _correlate_planes_of_size(kh, kw, dw):
+    """``_correlate_planes`` for one kernel size, as a function of the other arguments. Calling the literal-typed
+    kernel from Python would look its specialisation up anew on every call (milliseconds); this small
+    dispatcher, compiled once per process and not cached (a cached closure's symbols collide with another
+    size's when both are loaded), makes the lookup once."""
 
-        planes(x, w, bias, out, row_width, row_step, top, left):
-            wide[p]       = sum_{c, a, b} w[o, c, a, b] * x[n, c, p + a*row_step + b*dw]
-            out[n, o, i, j] = bias[o] + wide[(top + i)*row_width + left + j]
+    @numba.njit
+    def planes(x, w, bias, out, row_width, row_step, top, left):
+        _correlate_planes(x, w, bias, out, row_width, row_step, top, left, kh, kw, dw)
+
+    return planes
+
+
+@numba.njit(cache=True, parallel=True, fastmath={"contract", "reassoc"})
+def _correlate_planes(x, w, bias, out, row_width, row_step, top, left, kh, kw, dw):
+    """The wide-row correlation, compiled once per kernel size and column dilation:
+
+        wide[p]       = sum_{c, a, b} w[o, c, a, b] * x[n, c, p + a*row_step + b*dw]
+        out[n, o, i, j] = bias[o] + wide[(top + i)*row_width + left + j]
 
     x (N, C, L), w (O, C, kh, kw), bias (O,), out (N, O, H, W): the window of the wide rows that is kept
-    (all of the output for forward, the unpadded input for the input gradient). The (image, output channel)
-    planes are shared out over the cores; one plane's input (a few KB per channel) and its wide row stay in
-    L1 while the taps read them, and the kept window is copied out with the bias added.
+    (all of the output for forward, the unpadded input for the input gradient). kh, kw and dw are typed as
+    literals, so each size is a specialisation of its own (and an entry of its own in Numba's cache, keyed by
+    the signature) in which they are constants. The (image, output channel) planes are shared out over the
+    cores; one plane's input (a few KB per channel) and its wide row stay in L1 while the taps read them, and
+    the kept window is copied out with the bias added.
     """
-
-    # register_jitable, not njit: Numba's cache key includes the closure's values, and a dispatcher in them
-    # changes from one process to the next, so ``planes`` would be compiled again on every run.
-    @register_jitable(fastmath={"contract", "reassoc"})
-    def plane(x, w, wide, row_step):
-        for p in range(wide.shape[0]):
-            wide[p] = 0
-        for c in range(x.shape[0]):
+    numba.literally(kh)
+    numba.literally(kw)
+    numba.literally(dw)
+    c_out, height, width = out.shape[1:]
+    for i in prange(x.shape[0] * c_out):
+        n, o = i // c_out, i % c_out
+        wide = np.zeros((top + height - 1) * row_width + left + width, dtype=out.dtype)
+        for c in range(x.shape[1]):
             for p in range(wide.shape[0]):
                 total = wide.dtype.type(0)
                 for a in range(kh):
                     for b in range(kw):
-                        total += w[c, a, b] * x[c, np.uintp(p + a * row_step + b * dw)]
+                        total += w[o, c, a, b] * x[n, c, np.uintp(p + a * row_step + b * dw)]
                 wide[p] += total
-
-    @numba.njit(cache=True, parallel=True)
-    def planes(x, w, bias, out, row_width, row_step, top, left):
-        c_out, height, width = out.shape[1:]
-        for i in prange(x.shape[0] * c_out):
-            n, o = i // c_out, i % c_out
-            wide = np.empty((top + height - 1) * row_width + left + width, dtype=out.dtype)
-            plane(x[n], w[o], wide, row_step)
-            for r in range(height):
-                start = (top + r) * row_width + left
-                for j in range(width):
-                    out[n, o, r, j] = wide[np.uintp(start + j)] + bias[o]
-
-    return planes
+        for r in range(height):
+            start = (top + r) * row_width + left
+            for j in range(width):
+                out[n, o, r, j] = wide[np.uintp(start + j)] + bias[o]
 
 
 @numba.njit(cache=True, parallel=True, fastmath={"reassoc"})
@@ -155,8 +160,8 @@ def direct_forward(x_pad, weight, bias, out_hw, dilation):
     (n, c_in, hp, wp), (c_out, _, kh, kw), (dh, dw) = x_pad.shape, weight.shape, dilation
     bias = np.zeros(c_out, x_pad.dtype) if bias is None else bias.astype(x_pad.dtype, copy=False)
     out = np.empty((n, c_out, *out_hw), dtype=x_pad.dtype)
-    _correlate_planes(kh, kw, dw)(x_pad.reshape(n, c_in, hp * wp), np.ascontiguousarray(weight), bias, out,
-                                  wp, dh * wp, 0, 0)
+    _correlate_planes_of_size(kh, kw, dw)(x_pad.reshape(n, c_in, hp * wp), np.ascontiguousarray(weight), bias, out,
+                                          wp, dh * wp, 0, 0)
     return out
 
 
@@ -175,6 +180,6 @@ def direct_backward(grad_out, x_pad, weight, padding, dilation, input_grad):
     if input_grad:
         flipped = np.ascontiguousarray(weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
         grad_x = np.empty((n, c_in, hp - 2 * ph, wp - 2 * pw), dtype=x_pad.dtype)
-        _correlate_planes(kh, kw, dw)(grad_ext, flipped, np.zeros(c_in, x_pad.dtype), grad_x, wp, dh * wp, ph, pw)
+        _correlate_planes_of_size(kh, kw, dw)(grad_ext, flipped, np.zeros(c_in, x_pad.dtype), grad_x, wp, dh * wp, ph, pw)
     keep("wide", grad_ext)
     return grad_x, grad_weight, plane_sums.sum(axis=0)
