@@ -129,11 +129,15 @@ def max_pool2d_backward(grad_out, indices, input_shape):
     """Gradient of max pooling: each output's gradient goes to the input position that won,
 
         grad_x[n, c].flat[indices[n, c, i, j]] += grad_out[n, c, i, j]      (overlapping windows add up).
+
+    An empty window (every tap in the padding; its index is past the plane) sends its gradient nowhere.
     """
     n, c, h, w = input_shape
     grad_x = np.zeros((n * c, h * w), dtype=grad_out.dtype)
-    plane = np.arange(n * c)[:, None]
-    np.add.at(grad_x, (plane, indices.reshape(n * c, -1)), grad_out.reshape(n * c, -1))
+    index = indices.reshape(n * c, -1)
+    plane = np.broadcast_to(np.arange(n * c)[:, None], index.shape)
+    inside = (index >= 0) & (index < h * w)
+    np.add.at(grad_x, (plane[inside], index[inside]), grad_out.reshape(n * c, -1)[inside])
     return grad_x.reshape(input_shape)
 
 

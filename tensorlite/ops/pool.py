@@ -96,7 +96,7 @@ class AvgPool2dBackward(Function):
         return (AvgPool2d.apply(grad_grad_x, *ctx.args), None) + (None,) * 6
 
 
-def pool_arguments(name, x, kernel_size, stride, padding, dilation, ceil_mode, effective_kernel=True):
+def pool_arguments(name, x, kernel_size, stride, padding, dilation, ceil_mode):
     """Check pooling arguments as torch does and return them as pairs: (kernel_size, stride, padding, dilation)."""
     kernel_size = pair(kernel_size)
     stride = kernel_size if stride is None or stride == () or stride == [] else pair(stride)
@@ -109,14 +109,18 @@ def pool_arguments(name, x, kernel_size, stride, padding, dilation, ceil_mode, e
         raise RuntimeError(f"{name}: dilation should be greater than zero, but got {list(dilation)}")
     if min(padding) < 0:
         raise RuntimeError(f"{name}: negative padding is not supported, got padding={list(padding)}")
-    for p, k, d in zip(padding, kernel_size, dilation):
-        if effective_kernel and p > (d * (k - 1) + 1) // 2:
+    for p, k in zip(padding, kernel_size):  # a larger pad would let a window lie wholly in the padding
+        if p > k // 2 and name == "avg_pool2d":
             raise RuntimeError(
-                f"{name}: pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k} "
-                f"and dilation={d}"
+                f"{name}: pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k} and "
+                "dilation=1"
             )
-        if not effective_kernel and p > k // 2:
-            raise RuntimeError(f"{name}: pad should be at most half of kernel size, but got pad={p} and kernel_size={k}")
+        if p > k // 2:
+            (ph, pw), (kh, kw) = padding, kernel_size
+            raise RuntimeError(
+                f"{name}: pad should be smaller than or equal to half of kernel size, but got padW = {pw}, "
+                f"padH = {ph}, kW = {kw}, kH = {kh}"
+            )
     sizes = zip(x.shape[2:], kernel_size, stride, padding, dilation)
     out = [pool_output_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in sizes]
     if min(out) < 1:
@@ -144,7 +148,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("avg_pool2d: divisor must be not zero")
     kernel_size, stride, padding, _ = pool_arguments(
-        "avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode, effective_kernel=False
+        "avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode
     )
     out = AvgPool2d.apply(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
     return out if input.dim() == 4 else out.squeeze(0)

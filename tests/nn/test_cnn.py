@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import tensorlite as tl
+from tensorlite.backends import reference
 import tensorlite.nn.functional as F
 from tensorlite import nn
 from tests.helpers import check_against_torch, check_gradients, torch_or_skip
@@ -228,10 +229,25 @@ def test_conv2d_same_padding_with_stride():
 
 
 def test_pooling_padding_over_half_the_kernel():
-    with pytest.raises(RuntimeError, match="pad should be at most half of effective kernel size, but got pad=2, kernel_size=3"):
+    """torch's rules: the pad is checked against the kernel size, not the dilated one."""
+    with pytest.raises(RuntimeError, match="pad should be smaller than or equal to half of kernel size, but got padW = 2"):
         F.max_pool2d(tl.ones(1, 1, 6, 6), 3, padding=2)
-    with pytest.raises(RuntimeError, match="pad should be at most half of kernel size, but got pad=2 and kernel_size=2"):
+    with pytest.raises(RuntimeError, match="pad should be smaller than or equal to half of kernel size"):
+        F.max_pool2d(tl.ones(1, 1, 2, 2), 2, stride=1, padding=2, dilation=3)  # used to write past the gradient
+    with pytest.raises(RuntimeError, match="pad should be at most half of effective kernel size, but got pad=2, kernel_size=2"):
         F.avg_pool2d(tl.ones(1, 1, 6, 6), 2, padding=2)
+
+
+def test_max_pool_window_wholly_in_the_padding_sends_its_gradient_nowhere():
+    """k=2, padding=1, dilation=3 on 2x2: the one window's taps (-1 and 2) both miss the input, so its output is
+    -inf with an index past the plane, as torch's; no backward kernel may write there."""
+    x = tl.randn(1, 1, 2, 2, requires_grad=True)
+    out, indices = F.max_pool2d(x, 2, stride=1, padding=1, dilation=3, return_indices=True)
+    out.sum().backward()
+    assert out.tolist() == [[[[float("-inf")]]]] and indices.tolist() == [[[[6]]]]
+    assert x.grad.tolist() == [[[[0.0, 0.0], [0.0, 0.0]]]]
+    grad_out, index = np.ones((1, 1, 1, 1), np.float32), np.array([[[[6]]]])
+    assert not reference.max_pool2d_backward(grad_out, index, (1, 1, 2, 2)).any()
 
 
 def test_pooling_output_too_small():

@@ -65,12 +65,15 @@ def _max_pool(x, out, indices, kernel_size, stride, padding, dilation):
 @numba.njit(cache=True)
 def _max_pool_backward(grad_out, indices, grad_x):
     """grad_x[q, indices[q, k]] += grad_out[q, k], for (planes, Ho*Wo) grad_out/indices and (planes, H*W) grad_x.
+    An empty window (every tap in the padding: its index is past the plane, as torch's) sends its gradient nowhere.
 
     Optimisations: a single pass in memory order; no temporary index arrays (cf. np.add.at).
     """
+    plane = grad_x.shape[1]
     for q in range(grad_out.shape[0]):
         for k in range(grad_out.shape[1]):
-            grad_x[q, indices[q, k]] += grad_out[q, k]
+            if np.uint64(indices[q, k]) < plane:
+                grad_x[q, indices[q, k]] += grad_out[q, k]
 
 
 def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode):

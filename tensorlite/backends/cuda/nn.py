@@ -200,7 +200,7 @@ def _max_pool(out, indices, x, kh, kw, sh, sw, ph, pw, dh, dw):
 @cuda.jit
 def _max_pool_backward(grad_x, grad_out, indices, plane_out, plane_in):
     t = cuda.grid(1)
-    if t < grad_out.size:
+    if t < grad_out.size and indices[t] < plane_in:  # an empty window (all taps in the padding) sends nothing
         cuda.atomic.add(grad_x, (t // plane_out) * plane_in + indices[t], grad_out[t])
 
 
