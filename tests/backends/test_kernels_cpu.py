@@ -3,6 +3,7 @@ equal torch.nn.functional when torch is installed, and their backward kernels pa
 import os
 import subprocess
 import sys
+import threading
 from types import SimpleNamespace
 
 import numpy as np
@@ -445,3 +446,34 @@ def test_numba_threads_start_with_the_cpu_kernels_and_the_environment_is_left_as
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
     seen_policy, layer = out.stdout.split()
     assert seen_policy == str(policy) and layer in ("omp", "tbb", "workqueue")
+
+
+def test_scratch_buffers_are_never_shared_between_threads(monkeypatch):
+    """Threads take and give back buffers of mixed sizes while the interpreter switches threads every
+    microsecond: each array has its shape and keeps what its thread wrote until given back."""
+    monkeypatch.setattr(scratch, "_kept", {})
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    errors = []
+
+    def work(seed):
+        rng = np.random.default_rng(seed)
+        try:
+            for _ in range(3000):
+                shape = (int(rng.integers(1, 64)), 4)
+                array = scratch.scratch("stress", shape, np.float32)
+                array[...] = seed
+                assert array.shape == shape and (array == seed).all()
+                scratch.keep("stress", array)
+        except Exception as err:  # noqa: BLE001 - reported below, from the main thread
+            errors.append(err)
+
+    try:
+        threads = [threading.Thread(target=work, args=(seed,)) for seed in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(previous)
+    assert not errors, errors[:3]

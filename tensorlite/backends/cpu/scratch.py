@@ -3,25 +3,28 @@
 Allocating megabytes afresh can cost page faults on every call (2000 per MNIST convolution, 2-3x its time,
 once other code allocates between the calls). A kernel takes a buffer with ``scratch`` and gives it back with
 ``keep`` when it is done; a buffer is out of the pool while in use, so two threads never share one, and
-several layers can each hold a buffer until their backward pass.
+several layers can each hold a buffer until their backward pass. One lock guards the pool: picking a buffer
+and taking it out of the list is one step, whatever other threads do meanwhile.
 """
 import math
+import threading
 
 import numpy as np
 
 KEEP_BYTES = 64 << 20  # scratch memory kept per name between calls; past it, the oldest buffers are freed
 _kept = {}  # name -> the uint8 buffers under scratch arrays that no call is using, oldest first
+_lock = threading.Lock()
 
 
 def scratch(name, shape, dtype):
     """An uninitialised array of ``shape`` and ``dtype``, on the smallest kept buffer of that name that fits
     (or a new one)."""
     nbytes = math.prod(shape) * np.dtype(dtype).itemsize
-    buffers = _kept.setdefault(name, [])
-    fitting = [i for i, buffer in enumerate(buffers) if buffer.nbytes >= nbytes]
-    if fitting:
-        buffer = buffers.pop(min(fitting, key=lambda i: buffers[i].nbytes))
-    else:
+    with _lock:
+        buffers = _kept.setdefault(name, [])
+        fitting = [i for i, buffer in enumerate(buffers) if buffer.nbytes >= nbytes]
+        buffer = buffers.pop(min(fitting, key=lambda i: buffers[i].nbytes)) if fitting else None
+    if buffer is None:
         buffer = np.empty(nbytes, dtype=np.uint8)
     return buffer[:nbytes].view(dtype).reshape(shape)
 
@@ -29,7 +32,8 @@ def scratch(name, shape, dtype):
 def keep(name, array):
     """Keep the buffer under a ``scratch`` array for a later call, freeing the oldest kept buffers of that
     name while together they are over KEEP_BYTES."""
-    buffers = _kept.setdefault(name, [])
-    buffers.append(array.base)
-    while sum(buffer.nbytes for buffer in buffers) > KEEP_BYTES:
-        buffers.pop(0)
+    with _lock:
+        buffers = _kept.setdefault(name, [])
+        buffers.append(array.base)
+        while sum(buffer.nbytes for buffer in buffers) > KEEP_BYTES:
+            buffers.pop(0)
