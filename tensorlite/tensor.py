@@ -599,13 +599,25 @@ class Tensor:
         return ops.elementwise.compare("greater_equal", self, other)
 
     def __invert__(self):
-        return ops.elementwise.logical_not(self)
+        return ops.elementwise.bitwise_not(self)
 
     def __and__(self, other):
-        return ops.elementwise.compare("logical_and", self, other)
+        return ops.elementwise.bitwise("bitwise_and", self, other)
+
+    def __rand__(self, other):
+        return ops.elementwise.bitwise("bitwise_and", other, self)
 
     def __or__(self, other):
-        return ops.elementwise.compare("logical_or", self, other)
+        return ops.elementwise.bitwise("bitwise_or", self, other)
+
+    def __ror__(self, other):
+        return ops.elementwise.bitwise("bitwise_or", other, self)
+
+    def __xor__(self, other):
+        return ops.elementwise.bitwise("bitwise_xor", self, other)
+
+    def __rxor__(self, other):
+        return ops.elementwise.bitwise("bitwise_xor", other, self)
 
     def __getitem__(self, index):
         return ops.shape.Index.apply(self, ops.shape.backend_index(index))
@@ -654,13 +666,13 @@ class Tensor:
         return -self
 
     def exp(self):
-        return ops.elementwise.Exp.apply(self)
+        return ops.elementwise.floating(ops.elementwise.Exp, self)
 
     def log(self):
-        return ops.elementwise.Log.apply(self)
+        return ops.elementwise.floating(ops.elementwise.Log, self)
 
     def sqrt(self):
-        return ops.elementwise.Sqrt.apply(self)
+        return ops.elementwise.floating(ops.elementwise.Sqrt, self)
 
     def abs(self):
         return ops.elementwise.Abs.apply(self)
@@ -669,16 +681,16 @@ class Tensor:
         return ops.elementwise.Sign.apply(self)
 
     def sin(self):
-        return ops.elementwise.Sin.apply(self)
+        return ops.elementwise.floating(ops.elementwise.Sin, self)
 
     def cos(self):
-        return ops.elementwise.Cos.apply(self)
+        return ops.elementwise.floating(ops.elementwise.Cos, self)
 
     def tanh(self):
-        return ops.elementwise.Tanh.apply(self)
+        return ops.elementwise.floating(ops.elementwise.Tanh, self)
 
     def sigmoid(self):
-        return ops.elementwise.Sigmoid.apply(self)
+        return ops.elementwise.floating(ops.elementwise.Sigmoid, self)
 
     def relu(self):
         return ops.elementwise.ReLU.apply(self)

@@ -155,3 +155,53 @@ def test_cat_size_mismatch():
 def test_expand_to_incompatible_size():
     with pytest.raises(RuntimeError, match=r"expanded size of the tensor \(4\) must match the existing size \(3\)"):
         tl.ones(3, 1).expand(4, 2)
+
+
+# --------------------------------------------------------------------- semantics that must be torch's
+SEMANTICS = {
+    "and_ints": lambda lib: lib.tensor([6, 3]) & lib.tensor([3, 5]),
+    "or_ints": lambda lib: lib.tensor([6, 3]) | lib.tensor([3, 5]),
+    "xor_ints": lambda lib: lib.tensor([6, 3]) ^ lib.tensor([3, 5]),
+    "invert_ints": lambda lib: ~lib.tensor([6, -3]),
+    "and_bools": lambda lib: lib.tensor([True, False]) & lib.tensor([True, True]),
+    "invert_bools": lambda lib: ~lib.tensor([True, False]),
+    "and_scalar": lambda lib: lib.tensor([1, 2]) & 3,
+    "rand_scalar": lambda lib: 3 & lib.tensor([1, 2]),
+    "sigmoid_of_ints": lambda lib: lib.tensor([1, 2]).sigmoid(),
+    "exp_of_bools": lambda lib: lib.tensor([True, False]).exp(),
+    "sqrt_of_uint8": lambda lib: lib.tensor([1, 4], dtype=lib.uint8).sqrt(),
+    "log_tanh_sin_cos_of_ints": lambda lib: lib.tensor([1, 2]).log() + lib.tensor([1]).tanh() + lib.tensor([2]).sin(),
+    "sum_over_no_dims": lambda lib: lib.arange(6.0).reshape(2, 3).sum(dim=()),
+    "mean_over_no_dims": lambda lib: lib.arange(6.0).reshape(2, 3).mean(dim=()),
+    "amax_over_no_dims": lambda lib: lib.arange(6.0).reshape(2, 3).amax(dim=()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEMANTICS))
+def test_value_and_dtype_are_torchs(name):
+    torch = pytest.importorskip("torch")
+    ours, theirs = SEMANTICS[name](tl), SEMANTICS[name](torch)
+    assert ours.dtype.name == str(theirs.dtype).split(".")[-1]
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "fn, message",
+    [
+        (lambda: tl.tensor([1.0]) & tl.tensor([1.0]), "\"bitwise_and_cpu\" not implemented for 'Float'"),
+        (lambda: ~tl.tensor([1.0]), "\"bitwise_not_cpu\" not implemented for 'Float'"),
+        (lambda: tl.ones(2, 3).sum(dim=(0, 0)), "dim 0 appears multiple times in the list of dims"),
+    ],
+)
+def test_refused_as_torch_refuses(fn, message):
+    with pytest.raises(RuntimeError, match=message):
+        fn()
+
+
+def test_gradient_of_x_to_the_zero_at_zero_and_of_relu_at_nan_are_torchs():
+    x = tl.tensor([0.0, 2.0], requires_grad=True)
+    (x**0).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]
+    y = tl.tensor([float("nan"), 1.0, -1.0], requires_grad=True)
+    y.relu().sum().backward()
+    assert y.grad.tolist() == [1.0, 1.0, 0.0]

@@ -169,6 +169,8 @@ class PowScalar(Function):
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         p = ctx.exponent
+        if p == 0:  # a^0 = 1 everywhere: its derivative is 0, also at a = 0 (where p a^(p-1) would be 0 * inf)
+            return zeros_like(grad)
         return grad * p * a ** (p - 1) if p != 1 else grad
 
 
@@ -367,7 +369,8 @@ class ReLU(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         b = grad._backend
-        passes = b.astype(b.greater(out._array, b.asarray(0, out.dtype.numpy)), grad.dtype.numpy)
+        # [not out <= 0] rather than [out > 0]: a NaN passes its gradient on, as torch's threshold_backward does
+        passes = b.astype(b.logical_not(b.less_equal(out._array, b.asarray(0, out.dtype.numpy))), grad.dtype.numpy)
         if is_grad_enabled():  # create_graph: a node, so that it can be differentiated again
             return GradMask.apply(grad, out, passes)
         return Tensor(b.multiply(grad._array, passes), grad.device)  # grad * [out > 0]: faster than a select
@@ -490,3 +493,27 @@ def compare(kernel, a, b):
 
 def logical_not(a):
     return _new(a._backend.logical_not(a._current_array()), a)
+
+
+def bitwise(kernel, a, b):
+    """``a & b``, ``a | b``, ``a ^ b`` (``kernel`` names the backend function): bitwise on integers, logical on
+    bools; floating point operands raise, as in torch."""
+    a, b = operands(a, b)
+    if a.dtype.is_floating_point:
+        raise RuntimeError(f'"{kernel}_cpu" not implemented for \'{a.dtype.legacy_name}\'')
+    return _new(getattr(a._backend, kernel)(a._current_array(), b._current_array()), a)
+
+
+def bitwise_not(a):
+    """``~a``: logical not on bools, two's-complement inversion on integers; floats raise, as in torch."""
+    if a.dtype.is_floating_point:
+        raise RuntimeError(f'"bitwise_not_cpu" not implemented for \'{a.dtype.legacy_name}\'')
+    if a.dtype is dtypes.bool:
+        return logical_not(a)
+    return _new(a._backend.invert(a._current_array()), a)
+
+
+def floating(function, a):
+    """Apply the unary ``function`` (exp, log, sigmoid, ...) to ``a``, integers and bools first converted to the
+    default float dtype, as torch does (an int64 sigmoid is not rounded to 0)."""
+    return function.apply(a if a.dtype.is_floating_point else a.to(dtypes.get_default_dtype()))

@@ -12,10 +12,14 @@ ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
 def normalize_dims(x, dim):
     """``dim`` (None, an int or a sequence) as a sorted tuple of non-negative axes; None means all."""
-    if dim is None:
+    dims = (dim,) if isinstance(dim, int) else tuple(dim) if dim is not None else ()
+    if not dims:  # None or (): every dimension, as torch
         return tuple(range(x.dim()))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    return tuple(sorted({x._dim(d) for d in dims})) if x.dim() else ()
+    axes = [x._dim(d) for d in dims]
+    for axis in axes:
+        if axes.count(axis) > 1:
+            raise RuntimeError(f"dim {axis} appears multiple times in the list of dims")
+    return tuple(sorted(axes)) if x.dim() else ()
 
 
 def _count(x, axes):

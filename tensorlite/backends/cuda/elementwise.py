@@ -145,6 +145,9 @@ greater = binary(np.greater, lambda a, b: a > b)
 greater_equal = binary(np.greater_equal, lambda a, b: a >= b)
 logical_and = binary(np.logical_and, lambda a, b: a and b)
 logical_or = binary(np.logical_or, lambda a, b: a or b)
+bitwise_and = binary(np.bitwise_and, lambda a, b: a & b)
+bitwise_or = binary(np.bitwise_or, lambda a, b: a | b)
+bitwise_xor = binary(np.bitwise_xor, lambda a, b: a ^ b)
 
 negative = unary(np.negative, lambda a: -a)
 abs = unary(np.abs, lambda a: a if a >= 0 else -a)
@@ -158,6 +161,7 @@ tanh = unary(np.tanh, lambda a: math.tanh(a))
 sigmoid = unary(np.tanh, lambda a: 0.5 * (1.0 + math.tanh(0.5 * a)), name="sigmoid")
 sigmoid.__doc__ = "sigmoid(x) = 1 / (1 + exp(-x)), computed as (1 + tanh(x / 2)) / 2 so no exp overflows."
 logical_not = unary(np.logical_not, lambda a: not a)
+invert = unary(np.invert, lambda a: ~a)
 
 _where_kernel = _ternary_kernel(device(lambda c, a, b: a if c else b))
 
