@@ -710,6 +710,8 @@ class Tensor:
         return ops.elementwise.where(condition, self, other)
 
     def masked_fill(self, mask, value):
+        """``value`` where ``mask`` holds, else this tensor; the result keeps this tensor's dtype."""
+        value = value.to(self.dtype) if isinstance(value, Tensor) else self.dtype.numpy.type(value).item()
         return ops.elementwise.where(mask, value, self)
 
     # ----------------------------------------------------------------- reductions

@@ -174,6 +174,11 @@ SEMANTICS = {
     "sum_over_no_dims": lambda lib: lib.arange(6.0).reshape(2, 3).sum(dim=()),
     "mean_over_no_dims": lambda lib: lib.arange(6.0).reshape(2, 3).mean(dim=()),
     "amax_over_no_dims": lambda lib: lib.arange(6.0).reshape(2, 3).amax(dim=()),
+    "float32_with_0d_float64": lambda lib: lib.ones(2) + lib.tensor(1.5, dtype=lib.float64),
+    "int64_with_0d_float64": lambda lib: lib.tensor([1, 2]) + lib.tensor(1.5, dtype=lib.float64),
+    "int32_with_0d_int64": lambda lib: lib.tensor([1, 2], dtype=lib.int32) * lib.tensor(5),
+    "bool_with_0d_int64": lambda lib: lib.tensor([True, False]) + lib.tensor(5),
+    "masked_fill_int_with_float": lambda lib: lib.tensor([1, 2]).masked_fill(lib.tensor([True, False]), 1.5),
 }
 
 
@@ -191,6 +196,8 @@ def test_value_and_dtype_are_torchs(name):
         (lambda: tl.tensor([1.0]) & tl.tensor([1.0]), "\"bitwise_and_cpu\" not implemented for 'Float'"),
         (lambda: ~tl.tensor([1.0]), "\"bitwise_not_cpu\" not implemented for 'Float'"),
         (lambda: tl.ones(2, 3).sum(dim=(0, 0)), "dim 0 appears multiple times in the list of dims"),
+        (lambda: tl.ones(2, 3, dtype=tl.float64) @ tl.ones(3, 2), "expected m1 and m2 to have the same dtype"),
+        (lambda: tl.nn.functional.linear(tl.ones(2, 3, dtype=tl.float64), tl.ones(4, 3)), "double != float"),
     ],
 )
 def test_refused_as_torch_refuses(fn, message):

@@ -74,7 +74,17 @@ def promote(a, b):
     if dtype_a is dtype_b:
         return a, b
     common = promote_types(dtype_a, dtype_b)
+    # torch: a 0-d tensor changes a dimensioned tensor's dtype only if it is of a higher category
+    if a.dim() == 0 and b.dim() > 0 and _category(dtype_a) <= _category(dtype_b):
+        common = dtype_b
+    elif b.dim() == 0 and a.dim() > 0 and _category(dtype_b) <= _category(dtype_a):
+        common = dtype_a
     return a.to(common), b.to(common)
+
+
+def _category(dtype):
+    """bool < integers < floating point: the order in which torch's type promotion ranks kinds."""
+    return 2 if dtype.is_floating_point else 0 if dtype is dtypes.bool else 1
 
 
 def operands(a, b):

@@ -1,7 +1,8 @@
 """Matrix multiplication with torch's rules for 1-D operands and broadcast batch dimensions."""
 from ..autograd.function import Function
+from ..device import check_same_device
 from ..tensor import Tensor
-from .elementwise import broadcast_shapes, promote
+from .elementwise import broadcast_shapes
 
 
 class MatMul(Function):
@@ -27,6 +28,12 @@ def matmul(a, b):
     """``a @ b``. A 1-D ``a`` is a row vector and a 1-D ``b`` a column vector; the added dim is dropped after."""
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"matmul expected two tensors, got {type(a).__name__} and {type(b).__name__}")
+    check_same_device(a, b)
+    if a.dtype is not b.dtype:
+        raise RuntimeError(
+            f"expected m1 and m2 to have the same dtype, but got: {a.dtype.legacy_name.lower()} != "
+            f"{b.dtype.legacy_name.lower()}"
+        )
     if a.dim() == 0 or b.dim() == 0:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {a.dim()}D and {b.dim()}D"
@@ -43,4 +50,4 @@ def matmul(a, b):
             f"{'x'.join(map(str, b.shape))})"
         )
     broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    return MatMul.apply(*promote(a, b))
+    return MatMul.apply(a, b)
