@@ -13,7 +13,7 @@ import numpy as np
 
 from . import dtypes
 from .autograd import engine
-from .autograd.function import RemovableHandle, named
+from .autograd.function import RemovableHandle
 from .autograd.grad_mode import enable_grad, is_grad_enabled
 from .backends import backend_for
 from .device import CPU, as_device, check_same_device
@@ -750,7 +750,7 @@ class Tensor:
         return ops.reduction.var(self, dim, unbiased, keepdim, correction)
 
     def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
-        return named(ops.reduction.var(self, dim, unbiased, keepdim, correction).sqrt(), "StdBackward0")
+        return ops.reduction.var(self, dim, unbiased, keepdim, correction, root=True)
 
     def softmax(self, dim):
         return ops.activation.Softmax.apply(self, self._dim(dim))

@@ -179,6 +179,8 @@ SEMANTICS = {
     "int32_with_0d_int64": lambda lib: lib.tensor([1, 2], dtype=lib.int32) * lib.tensor(5),
     "bool_with_0d_int64": lambda lib: lib.tensor([True, False]) + lib.tensor(5),
     "masked_fill_int_with_float": lambda lib: lib.tensor([1, 2]).masked_fill(lib.tensor([True, False]), 1.5),
+    "std_of_float32_near_1e20": lambda lib: lib.tensor([1e20, 3e20, -2e20]).std(),
+    "biased_std_along_a_dim": lambda lib: lib.tensor([[1e20, 3e20], [-2e20, 1.0]]).std(dim=0, unbiased=False),
 }
 
 

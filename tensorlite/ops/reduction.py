@@ -145,10 +145,14 @@ def max_or_min(which, x, dim=None, keepdim=False):
     return ValuesIndices(named(values, f"{which.capitalize()}Backward0"), indices)
 
 
-def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
-    """sum((x - mean)^2) / (n - correction); correction defaults to 1 (unbiased), as in torch."""
+def var(x, dim=None, unbiased=None, keepdim=False, correction=None, root=False):
+    """sum((x - mean)^2) / (n - correction), or its square root (the standard deviation) with ``root``;
+    correction defaults to 1 (unbiased), as in torch. float32 input is worked in float64 and the result cast
+    back, as torch accumulates: the std of values near 1e20 is about 1e20, not inf (their squares overflow)."""
     if correction is None:
         correction = 0 if unbiased is False else 1
     axes = normalize_dims(x, dim)
-    centred = x - x.mean(dim=axes, keepdim=True)
-    return named((centred * centred).sum(dim=axes, keepdim=keepdim) / max(_count(x, axes) - correction, 0), "VarBackward0")
+    wide = x.to(dtypes.float64) if x.dtype is dtypes.float32 else x
+    centred = wide - wide.mean(dim=axes, keepdim=True)
+    out = (centred * centred).sum(dim=axes, keepdim=keepdim) / max(_count(x, axes) - correction, 0)
+    return named((out.sqrt() if root else out).to(x.dtype), "StdBackward0" if root else "VarBackward0")
