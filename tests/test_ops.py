@@ -214,3 +214,17 @@ def test_gradient_of_x_to_the_zero_at_zero_and_of_relu_at_nan_are_torchs():
     y = tl.tensor([float("nan"), 1.0, -1.0], requires_grad=True)
     y.relu().sum().backward()
     assert y.grad.tolist() == [1.0, 1.0, 0.0]
+
+
+def test_binary_cross_entropy_at_certain_predictions_has_torchs_loss_and_gradients():
+    """At p = 0 and 1 the logs are clamped at -100, but the gradient is (p - y) / max(p (1 - p), 1e-12)."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (tl, torch):
+        p = lib.tensor([0.0, 1.0, 0.3], requires_grad=True)
+        y = lib.tensor([0.5, 0.5, 1.0], requires_grad=True)
+        loss = lib.nn.functional.binary_cross_entropy(p, y)
+        loss.backward()
+        results.append([loss.detach().numpy(), p.grad.numpy(), y.grad.numpy()])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)

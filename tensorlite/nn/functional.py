@@ -13,7 +13,7 @@ from .. import dtypes, random
 from ..autograd.function import named
 from ..ops.conv import conv2d, corr2d  # noqa: F401
 from ..ops.elementwise import LeakyReLU, where
-from ..ops.loss import CrossEntropy
+from ..ops.loss import BinaryCrossEntropy, CrossEntropy
 from ..ops.norm import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
 from ..ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
 from ..ops.shape import pad, stack  # noqa: F401
@@ -337,15 +337,6 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
     return (1 - label_smoothing) * loss + (label_smoothing / log_probs.shape[class_dim]) * smooth
 
 
-def _clamped_log(p):
-    """log(p) clamped below at -100, as torch does.
-
-    p is first kept above e^-101 (still a positive float32), so log never sees 0: no -inf in the forward
-    pass and no 0/0 = NaN in the backward pass where p is exactly 0.
-    """
-    return p.clamp(min=math.exp(-101.0)).log().clamp(min=-100.0)
-
-
 def binary_cross_entropy(input, target, weight=None, *, reduction="mean"):
     """-weight * (y log p + (1 - y) log(1 - p)) for probabilities p = ``input`` in [0, 1], any shape.
 
@@ -358,7 +349,7 @@ def binary_cross_entropy(input, target, weight=None, *, reduction="mean"):
         )
     if ((input < 0) | (input > 1)).any():
         raise RuntimeError("all elements of input should be between 0 and 1")
-    loss = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
+    loss = BinaryCrossEntropy.apply(input, target)
     return named(_reduce(loss if weight is None else loss * weight, reduction), "BinaryCrossEntropyBackward0")
 
 

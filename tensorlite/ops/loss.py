@@ -6,6 +6,8 @@
 One forward kernel and one backward pass instead of the dozen small ops the general ``cross_entropy``
 composes (log-softmax, gather, masks, weights); the general form handles everything else.
 """
+import math
+
 from .. import dtypes
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
@@ -41,3 +43,31 @@ class CrossEntropy(Function):
             return (logits.softmax(1) - Tensor(onehot, grad.device)) * (grad * ctx.scale), None, None
         step = b.multiply(grad._array, b.asarray(ctx.scale, dtype))
         return Tensor(b.multiply(b.subtract(b.exp(ctx.log_probs), onehot), step), grad.device), None, None
+
+
+class BinaryCrossEntropy(Function):
+    """Elementwise binary cross-entropy of probabilities p against targets y, as torch computes it:
+
+        loss = -(y log p + (1 - y) log(1 - p))        each log clamped below at -100
+        d loss / d p = (p - y) / max(p (1 - p), 1e-12)      d loss / d y = log(1 - p) - log(p)
+
+    The clamps keep the loss finite at p = 0 or 1 (a confident wrong prediction costs 100) while the gradient
+    there stays large and of the right sign, not the 0 that differentiating the clamped logs would give.
+    """
+
+    @staticmethod
+    def forward(ctx, p, y):
+        ctx.save_for_backward(p, y)
+        return -(y * _clamped_log(p) + (1 - y) * _clamped_log(1 - p))
+
+    @staticmethod
+    def backward(ctx, grad):
+        p, y = ctx.saved_tensors
+        grad_p = grad * (p - y) / (p * (1 - p)).clamp(min=1e-12) if ctx.needs_input_grad[0] else None
+        grad_y = grad * ((1 - p).log() - p.log()) if ctx.needs_input_grad[1] else None
+        return grad_p, grad_y
+
+
+def _clamped_log(p):
+    """log(p) clamped below at -100, computed on p kept above e^-101 so that log never sees 0."""
+    return p.clamp(min=math.exp(-101.0)).log().clamp(min=-100.0)
