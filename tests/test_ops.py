@@ -228,3 +228,11 @@ def test_binary_cross_entropy_at_certain_predictions_has_torchs_loss_and_gradien
         results.append([loss.detach().numpy(), p.grad.numpy(), y.grad.numpy()])
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+def test_loss_with_every_target_ignored_is_nan_with_a_zero_gradient(loss):
+    x = tl.tensor([[1.0, 2.0], [0.5, 0.1]], requires_grad=True)
+    out = getattr(tl.nn.functional, loss)(x, tl.tensor([-100, -100]))
+    out.backward()
+    assert np.isnan(out.item()) and x.grad.tolist() == [[0.0, 0.0], [0.0, 0.0]]

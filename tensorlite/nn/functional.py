@@ -259,10 +259,16 @@ def _select_targets(scores, target, weight, ignore_index):
 
 
 def _weighted_reduce(losses, weights, reduction, shape):
-    """'none': ``losses`` reshaped to the target's ``shape``; 'sum': their sum; 'mean': sum(losses) / sum(weights)."""
+    """'none': ``losses`` reshaped to the target's ``shape``; 'sum': their sum; 'mean': sum(losses) / sum(weights).
+
+    With every target ignored, 'mean' is 0 / 0: NaN, as in torch, and, as in torch, a zero gradient (dividing
+    by the zero total would make it inf * 0 = NaN)."""
     if reduction == "none":
         return losses.reshape(shape)
-    return losses.sum() if reduction == "sum" else losses.sum() / weights.sum()
+    if reduction == "sum":
+        return losses.sum()
+    total = weights.sum()
+    return losses.sum() * 0 + math.nan if total.item() == 0 else losses.sum() / total
 
 
 # --------------------------------------------------------------------- classification losses
