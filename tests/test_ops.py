@@ -236,3 +236,9 @@ def test_loss_with_every_target_ignored_is_nan_with_a_zero_gradient(loss):
     out = getattr(tl.nn.functional, loss)(x, tl.tensor([-100, -100]))
     out.backward()
     assert np.isnan(out.item()) and x.grad.tolist() == [[0.0, 0.0], [0.0, 0.0]]
+
+
+def test_max_of_a_tensor_with_nans_sends_its_gradient_to_the_nans_as_torch():
+    x = tl.tensor([1.0, float("nan"), float("nan")], requires_grad=True)
+    x.max().backward()
+    assert x.grad.tolist() == [0.0, 0.5, 0.5]

@@ -61,22 +61,28 @@ def mean(x, dim=None, keepdim=False):
 
 
 class Extreme(Function):
-    """max or min over ``axes``; the gradient goes to the elements equal to the result, split evenly on ties."""
+    """max or min over ``axes``; the gradient goes to the elements equal to the result, split evenly on ties.
+    With ``nan_wins`` (torch's ``x.max()`` of the whole tensor) a NaN result's gradient is split among the NaNs;
+    otherwise (``amax``) a NaN result has no equal element and its gradient is NaN, as in torch."""
 
     @staticmethod
-    def forward(ctx, x, kernel, axes, keepdim):
+    def forward(ctx, x, kernel, axes, keepdim, nan_wins=False):
         out = getattr(x._backend, kernel)(x._array, axis=axes, keepdims=True)
         result = Tensor(out if keepdim else x._backend.reshape(out, _squeezed(x.shape, axes)), x.device)
         ctx.save_for_backward(x, result)
-        ctx.axes, ctx.kept_shape = axes, out.shape
+        ctx.axes, ctx.kept_shape, ctx.nan_wins = axes, out.shape, nan_wins
         return result
 
     @staticmethod
     def backward(ctx, grad):
         x, result = ctx.saved_tensors
-        hit = (x == result.reshape(ctx.kept_shape)).to(grad.dtype)
+        result = result.reshape(ctx.kept_shape)
+        hit = x == result
+        if ctx.nan_wins:
+            hit = hit | ((x != x) & (result != result))
+        hit = hit.to(grad.dtype)
         share = hit / hit.sum(dim=ctx.axes, keepdim=True)
-        return share * grad.reshape(ctx.kept_shape), None, None, None
+        return share * grad.reshape(ctx.kept_shape), None, None, None, None
 
 
 class ExtremeAlongDim(Function):
@@ -108,10 +114,12 @@ def _squeezed(shape, axes):
     return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
-def extreme(kernel, x, dim=None, keepdim=False):
+def extreme(kernel, x, dim=None, keepdim=False, whole=False):
+    """``amax``/``amin`` over ``dim``, or with ``whole`` torch's ``x.max()``/``x.min()`` of every element."""
     if x.numel() == 0:
         raise RuntimeError(f"{kernel}(): Expected reduction dim to be specified for input.numel() == 0.")
-    return named(Extreme.apply(x, kernel, normalize_dims(x, dim), keepdim), f"A{kernel}Backward0")
+    out = Extreme.apply(x, kernel, normalize_dims(x, dim), keepdim, whole)
+    return named(out, f"{kernel.capitalize()}Backward1" if whole else f"A{kernel}Backward0")
 
 
 def arg_extreme(kernel, x, dim=None, keepdim=False):
@@ -136,7 +144,7 @@ def max_or_min(which, x, dim=None, keepdim=False):
     """``x.max()`` is the largest element; ``x.max(dim)`` is ``(values, indices)`` along ``dim`` and ``x.max(other)``
     the elementwise maximum, as in torch (``which`` is "max" or "min")."""
     if dim is None:
-        return named(extreme(which, x), f"{which.capitalize()}Backward1")
+        return extreme(which, x, whole=True)
     if isinstance(dim, Tensor):
         return x.maximum(dim) if which == "max" else x.minimum(dim)
     if x.numel() == 0:
