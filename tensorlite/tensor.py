@@ -819,8 +819,12 @@ class Tensor:
         return ops.shape.split(self, split_size, dim)
 
     def chunk(self, chunks, dim=0):
+        if self.dim() == 0:
+            raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+        if chunks <= 0:
+            raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
         size = -(-self.shape[self._dim(dim)] // chunks)
-        return self.split(size, dim)
+        return self.split(max(size, 1), dim)
 
     # ----------------------------------------------------------------- printing
     def __repr__(self):
@@ -936,7 +940,10 @@ def _size(size):
 def _new(make, size, dtype, device, requires_grad):
     device = as_device(device)
     dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-    out = Tensor(make(backend_for(device), _size(size), dtype.numpy), device)
+    size = _size(size)
+    if any(n < 0 for n in size):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: {list(size)}")
+    out = Tensor(make(backend_for(device), size, dtype.numpy), device)
     return out.requires_grad_(True) if requires_grad else out
 
 

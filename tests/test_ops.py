@@ -200,11 +200,21 @@ def test_value_and_dtype_are_torchs(name):
         (lambda: tl.ones(2, 3).sum(dim=(0, 0)), "dim 0 appears multiple times in the list of dims"),
         (lambda: tl.ones(2, 3, dtype=tl.float64) @ tl.ones(3, 2), "expected m1 and m2 to have the same dtype"),
         (lambda: tl.nn.functional.linear(tl.ones(2, 3, dtype=tl.float64), tl.ones(4, 3)), "double != float"),
+        (lambda: tl.ones(4).chunk(0), "chunk expects `chunks` to be greater than 0, got: 0"),
+        (lambda: tl.tensor(1.0).chunk(2), "chunk expects at least a 1-dimensional tensor"),
+        (lambda: tl.ones(4).split(0), "split_size can only be 0 if dimension size is 0"),
+        (lambda: tl.cat([tl.tensor(1.0), tl.tensor(2.0)]), r"zero-dimensional tensor \(at position 0\) cannot be"),
+        (lambda: tl.nn.Linear(-1, 3), r"Trying to create tensor with negative dimension -1: \[3, -1\]"),
+        (lambda: tl.ones(0).argmax(), r"argmax\(\): Expected reduction dim to be specified"),
     ],
 )
 def test_refused_as_torch_refuses(fn, message):
-    with pytest.raises(RuntimeError, match=message):
+    with pytest.raises((RuntimeError, IndexError), match=message):
         fn()
+
+
+def test_softmax_of_an_empty_tensor_is_empty():
+    assert tl.ones(0, 3).softmax(dim=0).shape == (0, 3) and tl.ones(0, 3).log_softmax(dim=1).shape == (0, 3)
 
 
 def test_gradient_of_x_to_the_zero_at_zero_and_of_relu_at_nan_are_torchs():

@@ -10,7 +10,9 @@ class _AlongDim(Function):
 
     @classmethod
     def forward(cls, ctx, x, dim):
-        out = Tensor(getattr(x._backend, cls.kernel)(x._array, dim), x.device)
+        b = x._backend
+        array = getattr(b, cls.kernel)(x._array, dim) if x.numel() else b.copy(x._array)  # empty stays empty
+        out = Tensor(array, x.device)
         ctx.save_for_backward(out)
         ctx.dim = dim
         return out

@@ -125,6 +125,8 @@ def extreme(kernel, x, dim=None, keepdim=False, whole=False):
 def arg_extreme(kernel, x, dim=None, keepdim=False):
     """Index of the largest (``argmax``) or smallest (``argmin``) element; over the flattened tensor if no dim."""
     b, array = x._backend, x._current_array()
+    if x.numel() == 0 and dim is None:
+        raise IndexError(f"{kernel}(): Expected reduction dim to be specified for input.numel() == 0.")
     if dim is None:
         index = getattr(b, kernel)(b.reshape(array, (-1,)))
         out = Tensor(b.asarray(index, dtypes.int64.numpy), x.device)

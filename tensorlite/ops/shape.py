@@ -313,8 +313,12 @@ class CopySlices(Function):
 
 
 def split(x, split_size, dim=0):
+    if x.dim() == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     dim = x._dim(dim)
     n = x.shape[dim]
+    if split_size == 0 and n:
+        raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
     if isinstance(split_size, int):
         sizes = [split_size] * (n // split_size) + ([n % split_size] if n % split_size else [])
     else:
@@ -351,6 +355,9 @@ def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if t.dim() == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
     first = tensors[0]
     dim = first._dim(dim)
     common = first.dtype
