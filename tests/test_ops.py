@@ -252,3 +252,16 @@ def test_max_of_a_tensor_with_nans_sends_its_gradient_to_the_nans_as_torch():
     x = tl.tensor([1.0, float("nan"), float("nan")], requires_grad=True)
     x.max().backward()
     assert x.grad.tolist() == [0.0, 0.5, 0.5]
+
+
+@pytest.mark.parametrize(
+    "fn, kernel",
+    [
+        (lambda x: tl.nn.BatchNorm2d(2)(x.reshape(2, 2, 1, 1)), "batch_norm"),
+        (lambda x: tl.nn.functional.layer_norm(x, (2,)), "LayerNormKernelImpl"),
+        (lambda x: tl.nn.functional.group_norm(x.reshape(1, 2, 2), 1), "GroupNormKernelImpl"),
+    ],
+)
+def test_normalising_integers_is_refused_as_in_torch(fn, kernel):
+    with pytest.raises(NotImplementedError, match=f"\"{kernel}\" not implemented for 'Long'"):
+        fn(tl.ones(2, 2, dtype=tl.int64))

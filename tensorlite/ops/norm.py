@@ -62,6 +62,12 @@ class BatchNorm(Function):
         return Tensor(grad_x, grad.device), grad_weight, grad_bias, None, None, None, None
 
 
+def _check_floating(kernel, x):
+    """Normalising integers would give zeros (and an infinite running variance): torch refuses, and so do we."""
+    if not x.dtype.is_floating_point:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{x.dtype.legacy_name}\'')
+
+
 def _per_channel(v, ndim):
     return v.reshape((1, -1) + (1,) * (ndim - 2))
 
@@ -69,6 +75,7 @@ def _per_channel(v, ndim):
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Normalise each channel of ``input`` (N, C, *): with the batch's statistics when ``training`` (and update the
     running ones), else with ``running_mean`` / ``running_var``."""
+    _check_floating("batch_norm", input)
     if input.dim() < 2:
         raise ValueError(f"batch_norm: expected at least 2D input (got {input.dim()}D input)")
     channels = input.shape[1]
@@ -97,6 +104,7 @@ def _normalise_rows(x, rows, eps):
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the last ``len(normalized_shape)`` dimensions, then y * weight + bias (shaped like them)."""
+    _check_floating("LayerNormKernelImpl", input)
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if tuple(input.shape[input.dim() - len(normalized_shape):]) != normalized_shape:
         raise RuntimeError(
@@ -112,6 +120,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Split the C channels of (N, C, *) into ``num_groups`` groups; normalise each (sample, group), then per-channel affine."""
+    _check_floating("GroupNormKernelImpl", input)
     n, c = input.shape[:2]
     if c % num_groups:
         raise RuntimeError(
@@ -127,6 +136,7 @@ def instance_norm(
 ):
     """Normalise each (sample, channel) plane of (N, C, *) on its own, then per-channel affine. Running statistics,
     when given, move towards the batch average of the per-plane means and unbiased variances."""
+    _check_floating("batch_norm", input)
     if not use_input_stats:
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
     n, c = input.shape[:2]
