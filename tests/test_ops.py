@@ -265,3 +265,21 @@ def test_max_of_a_tensor_with_nans_sends_its_gradient_to_the_nans_as_torch():
 def test_normalising_integers_is_refused_as_in_torch(fn, kernel):
     with pytest.raises(NotImplementedError, match=f"\"{kernel}\" not implemented for 'Long'"):
         fn(tl.ones(2, 2, dtype=tl.int64))
+
+
+@pytest.mark.parametrize(
+    "fn, error, message",
+    [
+        (lambda: tl.nn.functional.conv2d(tl.ones(1, 2, 4, 4), tl.ones(2, 2, 3, 3), groups=0), RuntimeError,
+         "non-positive groups is not supported"),
+        (lambda: tl.nn.functional.conv2d(tl.ones(1, 1, 4, 4), tl.ones(1, 1, 3, 3), stride=1.5), TypeError,
+         "argument 'stride' must be tuple of ints, not float"),
+        (lambda: tl.nn.functional.max_pool2d(tl.ones(1, 1, 4, 4), 2, stride=(1.5, 1)), TypeError,
+         "but found element of type float at pos 0"),
+        (lambda: tl.nn.Linear(3, 2)(np.ones((1, 3), dtype=np.float32)), TypeError,
+         "linear\\(\\): argument 'input' \\(position 1\\) must be Tensor, not ndarray"),
+    ],
+)
+def test_bad_layer_arguments_raise_torchs_error(fn, error, message):
+    with pytest.raises(error, match=message):
+        fn()

@@ -1,11 +1,17 @@
 """Window arithmetic shared by the ops (to check arguments) and every backend (to size outputs)."""
+import numbers
 
 
-def pair(value):
-    """An int or a 2-sequence as a tuple of two ints: 3 → (3, 3), (5, 3) → (5, 3)."""
-    if isinstance(value, int):
-        return (value, value)
-    values = tuple(int(v) for v in value)
+def pair(value, name="argument"):
+    """An int or a 2-sequence as a tuple of two ints: 3 → (3, 3), (5, 3) → (5, 3). Anything else, a float
+    included (it would be truncated without a word), raises torch's TypeError naming the argument."""
+    values = (value, value) if isinstance(value, numbers.Integral) else value
+    if not isinstance(values, (tuple, list)):
+        raise TypeError(f"argument '{name}' must be tuple of ints, not {type(value).__name__}")
+    for i, v in enumerate(values):
+        if not (isinstance(v, numbers.Integral) or v is None):
+            raise TypeError(f"argument '{name}' must be tuple of ints, but found element of type {type(v).__name__} at pos {i}")
+    values = tuple(v if v is None else int(v) for v in values)
     if len(values) == 1:
         return values * 2
     if len(values) != 2:

@@ -17,7 +17,7 @@ from ..ops.loss import BinaryCrossEntropy, CrossEntropy
 from ..ops.norm import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
 from ..ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
 from ..ops.shape import pad, stack  # noqa: F401
-from ..tensor import arange, tensor, zeros_like
+from ..tensor import Tensor, arange, tensor, zeros_like
 
 # torch's names for dtypes, used in error messages that torch users will search for
 _TORCH_TYPE_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "uint8": "Byte", "bool": "Bool"}
@@ -30,6 +30,8 @@ def _type_name(dtype):
 # --------------------------------------------------------------------- layers
 def linear(input, weight, bias=None):
     """y = x W^T + b for x ``(*, in_features)``, W ``(out_features, in_features)``, b ``(out_features,)``."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"linear(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     out = input.matmul(weight.t())
     if bias is None:
         return out

@@ -132,7 +132,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     ``padding`` is an int, a pair, 'valid' (0) or 'same' (output size = input size; stride must be 1).
     """
     x = check_input_dims("conv2d", input)
-    stride, dilation = pair(stride), pair(dilation)
+    stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
     if min(stride) <= 0:
         raise RuntimeError(f"conv2d: non-positive stride is not supported, got stride={list(stride)}")
     if min(dilation) <= 0:
@@ -152,7 +154,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             if any(before != after for before, after in sides):
                 x = pad(x, (0, sides[1][1] - sides[1][0], 0, sides[0][1] - sides[0][0]))
             padding = (sides[0][0], sides[1][0])
-    padding = pair(padding)
+    padding = pair(padding, "padding")
     if min(padding) < 0:
         raise RuntimeError(f"conv2d: negative padding is not supported, got padding={list(padding)}")
     if weight.shape[0] % groups:

@@ -98,9 +98,9 @@ class AvgPool2dBackward(Function):
 
 def pool_arguments(name, x, kernel_size, stride, padding, dilation, ceil_mode):
     """Check pooling arguments as torch does and return them as pairs: (kernel_size, stride, padding, dilation)."""
-    kernel_size = pair(kernel_size)
-    stride = kernel_size if stride is None or stride == () or stride == [] else pair(stride)
-    padding, dilation = pair(padding), pair(dilation)
+    kernel_size = pair(kernel_size, "kernel_size")
+    stride = kernel_size if stride is None or stride == () or stride == [] else pair(stride, "stride")
+    padding, dilation = pair(padding, "padding"), pair(dilation, "dilation")
     if min(kernel_size) <= 0:
         raise RuntimeError(f"{name}: kernel_size must be greater than zero, but got {list(kernel_size)}")
     if min(stride) <= 0:
@@ -158,7 +158,7 @@ def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed (H_out, W_out): cell (i, j) averages rows floor(i H / H_out) .. ceil((i+1) H / H_out)
     and the same for columns. Divisible sizes use one avg_pool2d; others average each cell's window."""
     x = check_input_dims("adaptive_avg_pool2d", input)
-    out_hw = tuple(n if o is None else o for n, o in zip(x.shape[2:], pair(output_size)))
+    out_hw = tuple(n if o is None else o for n, o in zip(x.shape[2:], pair(output_size, "output_size")))
     h, w = x.shape[2:]
     if h % out_hw[0] == 0 and w % out_hw[1] == 0:
         kernel = (h // out_hw[0], w // out_hw[1])
