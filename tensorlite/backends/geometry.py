@@ -10,7 +10,9 @@ def pair(value, name="argument"):
         raise TypeError(f"argument '{name}' must be tuple of ints, not {type(value).__name__}")
     for i, v in enumerate(values):
         if not (isinstance(v, numbers.Integral) or v is None):
-            raise TypeError(f"argument '{name}' must be tuple of ints, but found element of type {type(v).__name__} at pos {i}")
+            raise TypeError(
+                f"argument '{name}' must be tuple of ints, but found element of type {type(v).__name__} at pos {i}"
+            )
     values = tuple(v if v is None else int(v) for v in values)
     if len(values) == 1:
         return values * 2
