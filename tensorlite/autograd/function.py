@@ -71,20 +71,21 @@ class SavedTensor:
         return out
 
     def _modified_message(self, node):
-        from ..tensor import Tensor
+        from ..dtypes import from_numpy
 
-        described = self.tensor if self.tensor is not None else Tensor(self.array, self.device)
-        made_by = ""
         if self.tensor is None:
             made_by = f", which is output {self.output_nr} of {node.name().removesuffix('Backward0')}"
         elif self.tensor.grad_fn is not None:
-            grad_fn = self.tensor.grad_fn
-            made_by = f", which is output {self.tensor._output_nr} of {grad_fn.name().removesuffix('Backward0')}"
+            op = self.tensor.grad_fn.name().removesuffix("Backward0")
+            made_by = f", which is output {self.tensor._output_nr} of {op}"
+        else:
+            made_by = ""
+        described = f"tensorlite.{from_numpy(self.array.dtype).legacy_name}Tensor {list(self.array.shape)}"
         return (
             "one of the variables needed for gradient computation has been modified by an inplace operation: "
-            f"[tensorlite.{described.dtype.legacy_name}Tensor {list(described.shape)}]{made_by}, is at version "
-            f"{self.counter.value}; expected version {self.version} instead. Hint: the tensor was changed in place after an op saved "
-            "it for backward; compute the new value out of place (y = y + 1) or clone it before the change."
+            f"[{described}]{made_by}, is at version {self.counter.value}; expected version {self.version} "
+            "instead. Hint: the tensor was changed in place after an op saved it for backward; compute the new "
+            "value out of place (y = y + 1) or clone it before the change."
         )
 
 
@@ -161,9 +162,8 @@ class Node:
     @property
     def next_functions(self):
         """``((node, output_nr), ...)``: where each tensor argument's gradient goes, ``(None, 0)`` for none."""
-        return tuple(
-            (None, 0) if edge is None else edge for edge, shape in zip(self.edges, self.input_shapes) if shape is not None
-        )
+        tensor_edges = (edge for edge, shape in zip(self.edges, self.input_shapes) if shape is not None)
+        return tuple((None, 0) if edge is None else edge for edge in tensor_edges)
 
     def apply(self, grads):
         """The gradients of the forward's arguments, given those of its outputs."""
