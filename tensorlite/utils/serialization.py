@@ -14,7 +14,8 @@ The archive (a zip file NumPy reads with ``np.load``) holds one ``.npy`` member 
 
 Loading reads the arrays with ``allow_pickle=False`` and rebuilds the object from the JSON, so a
 checkpoint can hold data but never code. A tensor saved twice (the same object) is stored once and
-comes back as one tensor.
+comes back as one tensor. Arrays of another byte order (``>f4``) load in the native one; containers nest at
+most ``MAX_DEPTH`` deep. Every node is checked: a malformed file raises the ``RuntimeError`` of ``load``.
 """
 import contextlib
 import json
@@ -25,12 +26,14 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..device import as_device
+from ..dtypes import ALL as DTYPES
 from ..tensor import Tensor, from_numpy
 
 FORMAT = "tensorlite"
 VERSION = 1
 STRUCTURE_MEMBER = "__tensorlite__"
 ZIP_MAGIC = b"PK\x03\x04"
+MAX_DEPTH = 100  # containers inside containers; a state_dict needs a few
 
 
 # --------------------------------------------------------------------- save
@@ -49,9 +52,10 @@ def save(obj, f):
         _write_atomically(os.fsdecode(os.fspath(f)), lambda stream: np.savez(stream, **members))
 
 
-def _encode(obj, arrays, member_of, where):
+def _encode(obj, arrays, member_of, where, depth=0):
     """The JSON node for ``obj``; each new tensor's array is added to ``arrays``. ``member_of`` maps the ids of
-    tensors already stored to their member names; ``where`` spells the position of ``obj`` for errors."""
+    tensors already stored to their member names; ``where`` spells the position of ``obj`` for errors and
+    ``depth`` counts the containers around it."""
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     if isinstance(obj, (np.number, np.bool_)):
@@ -61,17 +65,21 @@ def _encode(obj, arrays, member_of, where):
             member_of[id(obj)] = f"tensor_{len(arrays)}"
             arrays[member_of[id(obj)]] = obj.detach().cpu().numpy()
         return {"type": "tensor", "member": member_of[id(obj)], "requires_grad": obj.requires_grad}
+    if isinstance(obj, (Mapping, list, tuple)) and depth == MAX_DEPTH:
+        raise ValueError(
+            f"tl.save can't store {where}, a container inside {MAX_DEPTH} others: checkpoints nest at most {MAX_DEPTH}"
+        )
     if isinstance(obj, Mapping):
         items = [
             [
-                _encode(key, arrays, member_of, f"{where} key {key!r}"),
-                _encode(value, arrays, member_of, f"{where}[{key!r}]"),
+                _encode(key, arrays, member_of, f"{where} key {key!r}", depth + 1),
+                _encode(value, arrays, member_of, f"{where}[{key!r}]", depth + 1),
             ]
             for key, value in obj.items()
         ]
         return {"type": "dict", "items": items}
     if isinstance(obj, (list, tuple)):
-        items = [_encode(item, arrays, member_of, f"{where}[{i}]") for i, item in enumerate(obj)]
+        items = [_encode(item, arrays, member_of, f"{where}[{i}]", depth + 1) for i, item in enumerate(obj)]
         return {"type": "tuple" if isinstance(obj, tuple) else "list", "items": items}
     raise TypeError(
         f"tl.save can't store {where}, an object of type {type(obj).__name__}: a checkpoint holds tensors, dicts, "
@@ -101,8 +109,9 @@ def load(f, map_location=None):
 
     Tensors come back with their dtype and ``requires_grad``, on the CPU, or on ``map_location``
     (a device or a device string such as ``'cuda'``) when it is given. A file that is not a tensorlite
-    checkpoint (not an ``.npz`` archive, truncated, or without tensorlite's structure member) raises a
-    ``RuntimeError`` naming the file and what is wrong with it.
+    checkpoint (not an ``.npz`` archive, truncated, without tensorlite's structure member, or with a
+    structure or an array that the format does not allow) raises a ``RuntimeError`` naming the file and
+    what is wrong with it.
     """
     device = as_device(map_location)
     if hasattr(f, "read"):
@@ -117,13 +126,8 @@ def _not_a_checkpoint(name, reason):
 
 def _read_checkpoint(stream, name, device):
     document, arrays = _read_archive(stream, name)
-    if not isinstance(document, dict) or document.get("format") != FORMAT or "object" not in document:
-        raise _not_a_checkpoint(name, f"its '{STRUCTURE_MEMBER}' member does not describe a tensorlite object")
-    if document.get("version") != VERSION:
-        raise _not_a_checkpoint(
-            name, f"it has format version {document.get('version')!r}; this tensorlite reads version {VERSION}"
-        )
-    return _decode(document["object"], arrays, {}, device, name)
+    _check_document(document, name)
+    return _Decoder(arrays, device, name).decode(document["object"], "obj", 0)
 
 
 def _read_archive(stream, name):
@@ -149,32 +153,112 @@ def _read_archive(stream, name):
 def _parse_structure(array, name):
     """The JSON document stored in the structure member, a 0-d string array."""
     if array.dtype.kind != "U" or array.shape != ():
-        raise _not_a_checkpoint(name, f"its '{STRUCTURE_MEMBER}' member is not a JSON text")
+        raise _not_a_checkpoint(
+            name, f"its '{STRUCTURE_MEMBER}' member is an array of dtype {array.dtype} and shape {array.shape}; "
+            "expected a 0-d unicode string"
+        )
     try:
         return json.loads(array.item())
-    except json.JSONDecodeError as err:
-        raise _not_a_checkpoint(name, f"its '{STRUCTURE_MEMBER}' member is not valid JSON ({err})") from err
+    except (ValueError, RecursionError) as err:  # bad syntax, an int of too many digits, too deep nesting
+        raise _not_a_checkpoint(
+            name, f"its '{STRUCTURE_MEMBER}' member can't be parsed as JSON ({type(err).__name__}: {err})"
+        ) from err
 
 
-def _decode(node, arrays, tensor_of, device, name):
-    """The object a JSON ``node`` describes; ``tensor_of`` maps member names to the tensors already rebuilt."""
-    if not isinstance(node, dict):
-        return node
-    kind = node.get("type")
-    if kind == "tensor":
-        member = node.get("member")
-        if member not in tensor_of:
-            if member not in arrays:
-                raise _not_a_checkpoint(name, f"its structure refers to a missing array member {member!r}")
-            tensor = from_numpy(arrays[member]).to(device)
-            tensor_of[member] = tensor.requires_grad_(True) if node.get("requires_grad") else tensor
-        return tensor_of[member]
-    if kind in ("list", "tuple"):
-        items = [_decode(item, arrays, tensor_of, device, name) for item in node["items"]]
+def _check_document(document, name):
+    """Raise unless the JSON ``document`` has this version's ``format``, ``version`` and ``object``."""
+    if not isinstance(document, dict):
+        raise _not_a_checkpoint(name, f"its '{STRUCTURE_MEMBER}' member holds {_shown(document)}; expected an object")
+    missing = [key for key in ("format", "version", "object") if key not in document]
+    if missing:
+        raise _not_a_checkpoint(name, f"its '{STRUCTURE_MEMBER}' member lacks {missing}; its keys: {list(document)}")
+    if document["format"] != FORMAT:
+        raise _not_a_checkpoint(name, f"its format is {_shown(document['format'])}; expected {FORMAT!r}")
+    version = document["version"]
+    if type(version) is not int or version != VERSION:  # true == 1 in Python: refuse it by type
+        raise _not_a_checkpoint(
+            name, f"it has format version {_shown(version)}; this tensorlite reads version {VERSION}"
+        )
+
+
+def _shown(value):
+    """A value read from JSON as messages show it: a scalar as JSON spells it, a container by its kind."""
+    if isinstance(value, dict):
+        return "a JSON object"
+    if isinstance(value, list):
+        return "a JSON array"
+    return json.dumps(value)
+
+
+class _Decoder:
+    """Rebuilds the object that a checkpoint's JSON nodes describe, checking each node on the way."""
+
+    def __init__(self, arrays, device, name):
+        self.arrays, self.device, self.name = arrays, device, name
+        self.tensor_of = {}  # member name -> the tensor already rebuilt from it
+
+    def error(self, where, problem):
+        return _not_a_checkpoint(self.name, f"in its structure, {where} {problem}")
+
+    def decode(self, node, where, depth):
+        """The object ``node`` describes; ``where`` spells its position, ``depth`` counts the containers around it."""
+        if node is None or isinstance(node, (bool, int, float, str)):
+            return node
+        if not isinstance(node, dict):
+            raise self.error(where, f"is {_shown(node)}; expected null, true, false, a number, a string or an object")
+        kind = self.field(node, "type", str, "a string", where)
+        if kind == "tensor":
+            return self.tensor(node, where)
+        if kind not in ("list", "tuple", "dict"):
+            raise self.error(where, f"has type {_shown(kind)}; expected 'tensor', 'list', 'tuple' or 'dict'")
+        if depth == MAX_DEPTH:
+            raise self.error(where, f"is a container inside {MAX_DEPTH} others; expected at most {MAX_DEPTH} levels")
+        items = self.field(node, "items", list, "an array", where)
+        if kind == "dict":
+            return self.mapping(items, where, depth + 1)
+        items = [self.decode(item, f"{where}[{i}]", depth + 1) for i, item in enumerate(items)]
         return tuple(items) if kind == "tuple" else items
-    if kind == "dict":
-        return {
-            _decode(key, arrays, tensor_of, device, name): _decode(value, arrays, tensor_of, device, name)
-            for key, value in node["items"]
-        }
-    raise _not_a_checkpoint(name, f"its structure holds a node of unknown type {kind!r}")
+
+    def field(self, node, key, types, expected, where):
+        """``node[key]``, checked to be an instance of ``types`` (``expected`` says which in words)."""
+        if key not in node:
+            raise self.error(where, f"has no {key!r}; expected {expected} (its keys: {list(node)})")
+        if not isinstance(node[key], types):
+            raise self.error(where, f"has {key!r}: {_shown(node[key])}; expected {expected}")
+        return node[key]
+
+    def mapping(self, items, where, depth):
+        """The dict of the ``[key, value]`` pairs ``items``."""
+        result = {}
+        for i, item in enumerate(items):
+            if not isinstance(item, list) or len(item) != 2:
+                raise self.error(f"{where} item {i}", f"is {_shown(item)}; expected a [key, value] array")
+            key = self.decode(item[0], f"{where} key {i}", depth)
+            try:
+                hash(key)
+            except TypeError:
+                raise self.error(f"{where} key {i}", f"is a {type(key).__name__}; expected a hashable key") from None
+            result[key] = self.decode(item[1], f"{where}[{key!r}]", depth)
+        return result
+
+    def tensor(self, node, where):
+        """The tensor of a tensor node: one per member, however many nodes refer to it."""
+        member = self.field(node, "member", str, "the name of an array member", where)
+        requires_grad = self.field(node, "requires_grad", bool, "true or false", where)
+        if member not in self.tensor_of:
+            tensor = from_numpy(self.array(member, where)).to(self.device)
+            if requires_grad and not tensor.dtype.is_floating_point:
+                raise self.error(where, f"requires grad for dtype {tensor.dtype.name}; expected a floating-point dtype")
+            self.tensor_of[member] = tensor.requires_grad_(True) if requires_grad else tensor
+        return self.tensor_of[member]
+
+    def array(self, member, where):
+        """The array of ``member`` in the native byte order, checked to have a tensor dtype."""
+        if member not in self.arrays:
+            raise self.error(where, f"refers to {member!r}, which names no tensor array in the archive")
+        array = self.arrays[member]
+        native = array.dtype.newbyteorder("=")
+        if native not in [dtype.numpy for dtype in DTYPES]:
+            names = ", ".join(dtype.name for dtype in DTYPES)
+            raise self.error(where, f"refers to {member!r}, an array of dtype {array.dtype}; expected one of {names}")
+        return array.astype(native, copy=False)

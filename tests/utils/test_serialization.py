@@ -2,6 +2,9 @@
 import io
 import json
 import os
+import re
+import sys
+import zipfile
 
 import numpy as np
 import pytest
@@ -113,10 +116,42 @@ def test_an_optimizer_state_dict_round_trips_with_integer_keys(tmp_path):
     loaded = round_trip(optimizer.state_dict(), tmp_path / "adam.npz")
     assert list(loaded["state"]) == [0] and loaded["state"][0]["step"] == 1
     assert loaded["param_groups"] == optimizer.state_dict()["param_groups"]
-    np.testing.assert_array_equal(loaded["state"][0]["exp_avg_sq"].numpy(), optimizer.state[param]["exp_avg_sq"].numpy())
+    expected = optimizer.state[param]["exp_avg_sq"].numpy()
+    np.testing.assert_array_equal(loaded["state"][0]["exp_avg_sq"].numpy(), expected)
 
 
 # --------------------------------------------------------------------- files that are not checkpoints
+def document(node, **fields):
+    return {"format": "tensorlite", "version": 1, "object": node, **fields}
+
+
+def tensor_node(member="tensor_0", requires_grad=False):
+    return {"type": "tensor", "member": member, "requires_grad": requires_grad}
+
+
+def craft(path, structure, **arrays):
+    """Write an .npz archive whose structure member holds ``structure``, a JSON text or an object to dump."""
+    text = structure if isinstance(structure, str) else json.dumps(structure)
+    np.savez(path, __tensorlite__=np.array(text), **arrays)
+    return path
+
+
+def nested_lists(depth):
+    """A JSON node of ``depth`` lists, each inside the one before."""
+    node = {"type": "list", "items": []}
+    for _ in range(depth - 1):
+        node = {"type": "list", "items": [node]}
+    return node
+
+
+MEMBER = "its '__tensorlite__' member"
+
+
+def not_a_checkpoint(reason):
+    """The pattern of the error for the file ``bad.npz``: the file's name, then ``reason``."""
+    return r"bad\.npz' is not a tensorlite checkpoint: " + reason
+
+
 def good_checkpoint(path):
     tl.save({"w": tl.randn(20, 20), "epoch": 3}, path)
     return path.read_bytes()
@@ -142,7 +177,11 @@ def test_a_corrupted_member_raises(tmp_path):
 
 @pytest.mark.parametrize(
     "content, reason",
-    [(b"", "the file is empty"), (b"hello, world", "not an .npz archive"), (b"\x80\x04\x95pickle", "not an .npz archive")],
+    [
+        (b"", "the file is empty"),
+        (b"hello, world", "not an .npz archive"),
+        (b"\x80\x04\x95pickle", "not an .npz archive"),
+    ],
 )
 def test_a_file_that_is_not_an_archive_raises(content, reason, tmp_path):
     path = tmp_path / "foreign.bin"
@@ -167,22 +206,173 @@ def test_a_torch_checkpoint_raises(tmp_path):
         tl.load(tmp_path / "model.pt")
 
 
-def test_a_structure_member_that_is_not_tensorlite_json_raises(tmp_path):
-    np.savez(tmp_path / "a.npz", __tensorlite__=np.array("{not json"))
-    with pytest.raises(RuntimeError, match="member is not valid JSON"):
-        tl.load(tmp_path / "a.npz")
-    np.savez(tmp_path / "b.npz", __tensorlite__=np.array('{"format": "tensorlite", "version": 99, "object": 1}'))
-    with pytest.raises(RuntimeError, match="format version 99"):
-        tl.load(tmp_path / "b.npz")
-    structure = '{"format": "tensorlite", "version": 1, "object": {"type": "tensor", "member": "tensor_0"}}'
-    np.savez(tmp_path / "c.npz", __tensorlite__=np.array(structure))
-    with pytest.raises(RuntimeError, match="missing array member 'tensor_0'"):
-        tl.load(tmp_path / "c.npz")
-
-
 def test_a_missing_file_raises_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         tl.load(tmp_path / "nowhere.npz")
+
+
+def test_a_directory_raises_is_a_directory_like_torch(tmp_path):
+    with pytest.raises(IsADirectoryError):
+        tl.load(tmp_path)
+
+
+def test_a_member_with_a_corrupt_npy_header_raises(tmp_path):
+    structure = io.BytesIO()
+    np.save(structure, np.array(json.dumps(document(tensor_node()))))
+    with zipfile.ZipFile(tmp_path / "bad.npz", "w") as archive:
+        archive.writestr("__tensorlite__.npy", structure.getvalue())
+        archive.writestr("tensor_0.npy", b"\x93NUMPY\x01\x00\x10\x00{'descr': oops}")
+    with pytest.raises(RuntimeError, match=not_a_checkpoint("reading the archive failed, .*truncated or corrupt")):
+        tl.load(tmp_path / "bad.npz")
+
+
+# --------------------------------------------------------------------- crafted, malformed checkpoints
+@pytest.mark.parametrize(
+    "structure, reason",
+    [
+        ("{not json", rf"{MEMBER} can't be parsed as JSON \(JSONDecodeError: Expecting property name"),
+        pytest.param(
+            "1" * 5000,
+            rf"{MEMBER} can't be parsed as JSON \(ValueError: Exceeds the limit \(4300 digits\)",
+            marks=pytest.mark.skipif(sys.version_info < (3, 11), reason="Python 3.11 limits int digits"),
+        ),
+        ("[1, 2]", f"{MEMBER} holds a JSON array; expected an object"),
+        ('"tensorlite"', f"{MEMBER} holds \"tensorlite\"; expected an object"),
+        ({"version": 1, "object": 1}, rf"{MEMBER} lacks \['format'\]; its keys: \['version', 'object'\]"),
+        ({"format": "tensorlite", "object": 1}, rf"{MEMBER} lacks \['version'\]"),
+        ({"format": "tensorlite", "version": 1}, rf"{MEMBER} lacks \['object'\]"),
+        (document(1, format="torch"), "its format is \"torch\"; expected 'tensorlite'"),
+        (document(1, version=2), "it has format version 2; this tensorlite reads version 1"),
+        (document(1, version="1"), "it has format version \"1\"; this tensorlite reads version 1"),
+        (document(1, version=True), "it has format version true; this tensorlite reads version 1"),
+    ],
+)
+def test_a_structure_member_that_is_not_a_tensorlite_document_raises(structure, reason, tmp_path):
+    with pytest.raises(RuntimeError, match=not_a_checkpoint(reason)):
+        tl.load(craft(tmp_path / "bad.npz", structure))
+
+
+def test_a_structure_member_that_is_not_a_string_raises(tmp_path):
+    np.savez(tmp_path / "bad.npz", __tensorlite__=np.zeros(3))
+    reason = rf"{MEMBER} is an array of dtype float64 and shape \(3,\); expected a 0-d unicode string"
+    with pytest.raises(RuntimeError, match=not_a_checkpoint(reason)):
+        tl.load(tmp_path / "bad.npz")
+
+
+@pytest.mark.parametrize(
+    "node, reason",
+    [
+        ([1, 2], r"obj is a JSON array; expected null, true, false, a number, a string or an object"),
+        ({"items": []}, r"obj has no 'type'; expected a string \(its keys: \['items'\]\)"),
+        ({"type": 3}, "obj has 'type': 3; expected a string"),
+        ({"type": "set", "items": []}, "obj has type \"set\"; expected 'tensor', 'list', 'tuple' or 'dict'"),
+        ({"type": "list", "items": {"a": 1}}, "obj has 'items': a JSON object; expected an array"),
+        ({"type": "tuple"}, r"obj has no 'items'; expected an array \(its keys: \['type'\]\)"),
+        ({"type": "dict", "items": {"a": 1}}, "obj has 'items': a JSON object; expected an array"),
+        ({"type": "dict", "items": [["a"]]}, r"obj item 0 is a JSON array; expected a \[key, value\] array"),
+        ({"type": "dict", "items": [["a", 1], "b"]}, r"obj item 1 is \"b\"; expected a \[key, value\] array"),
+        ({"type": "dict", "items": [[[1], 2]]}, "obj key 0 is a JSON array; expected null, true"),
+        ({"type": "dict", "items": [[nested_lists(1), 2]]}, "obj key 0 is a list; expected a hashable key"),
+        (
+            {"type": "dict", "items": [[{"type": "tuple", "items": [{"type": "dict", "items": []}]}, 2]]},
+            "obj key 0 is a tuple; expected a hashable key",
+        ),
+        ({"type": "tensor", "requires_grad": False}, r"obj has no 'member'; expected the name of an array member"),
+        (tensor_node(member=0), "obj has 'member': 0; expected the name of an array member"),
+        (tensor_node(requires_grad="yes"), "obj has 'requires_grad': \"yes\"; expected true or false"),
+        (tensor_node(requires_grad=1), "obj has 'requires_grad': 1; expected true or false"),
+        ({"type": "tensor", "member": "tensor_0"}, r"obj has no 'requires_grad'; expected true or false"),
+        (
+            {"type": "list", "items": [1, {"type": "list", "items": [tensor_node("tensor_9")]}]},
+            r"obj\[1\]\[0\] refers to 'tensor_9', which names no tensor array in the archive",
+        ),
+        (tensor_node("__tensorlite__"), "obj refers to '__tensorlite__', which names no tensor array in the archive"),
+        (tensor_node("tensor_1", True), "obj requires grad for dtype int64; expected a floating-point dtype"),
+    ],
+)
+def test_a_malformed_node_raises_naming_its_position(node, reason, tmp_path):
+    arrays = {"tensor_0": np.zeros(2, dtype=np.float32), "tensor_1": np.zeros(2, dtype=np.int64)}
+    with pytest.raises(RuntimeError, match=not_a_checkpoint(f"in its structure, {reason}")):
+        tl.load(craft(tmp_path / "bad.npz", document(node), **arrays))
+
+
+def test_positions_in_messages_spell_keys_like_save_does(tmp_path):
+    node = {"type": "dict", "items": [["state", {"type": "dict", "items": [[0, {"type": "set"}]]}]]}
+    with pytest.raises(RuntimeError, match=not_a_checkpoint(r"in its structure, obj\['state'\]\[0\] has type")):
+        tl.load(craft(tmp_path / "bad.npz", document(node)))
+
+
+def test_nan_and_infinity_in_the_json_load_as_floats(tmp_path):
+    node = '{"type": "list", "items": [NaN, Infinity, -Infinity]}'
+    structure = '{"format": "tensorlite", "version": 1, "object": ' + node + "}"
+    nan, inf, minus_inf = tl.load(craft(tmp_path / "floats.npz", structure))
+    assert np.isnan(nan) and inf == float("inf") and minus_inf == float("-inf")
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.zeros(2, dtype=np.complex64),
+        np.zeros(2, dtype=">c16"),
+        np.zeros(2, dtype=np.float16),
+        np.array(["ab", "c"]),
+        np.array([b"ab"]),
+        np.zeros(2, dtype=[("x", "<i4"), ("y", "<f4")]),
+        np.zeros(2, dtype="datetime64[s]"),
+        np.zeros(2, dtype=np.int16),
+        np.zeros(2, dtype=np.uint32),
+    ],
+    ids=lambda array: str(array.dtype),
+)
+def test_an_array_of_a_dtype_tensors_lack_raises_naming_the_dtype(array, tmp_path):
+    reason = f"in its structure, obj refers to 'tensor_0', an array of dtype {re.escape(str(array.dtype))}; "
+    with pytest.raises(RuntimeError, match=not_a_checkpoint(reason + "expected one of float32, float64, int64, int32")):
+        tl.load(craft(tmp_path / "bad.npz", document(tensor_node()), tensor_0=array))
+
+
+def test_an_object_array_is_refused_without_unpickling(tmp_path):
+    path = craft(tmp_path / "bad.npz", document(tensor_node()), tensor_0=np.array([1, "a"], dtype=object))
+    reason = "reading the archive failed, .*Object arrays cannot be loaded when allow_pickle=False"
+    with pytest.raises(RuntimeError, match=not_a_checkpoint(reason)):
+        tl.load(path)
+
+
+def test_nesting_up_to_max_depth_round_trips_and_deeper_is_refused_on_save(tmp_path):
+    nested = []
+    for _ in range(serialization.MAX_DEPTH - 1):
+        nested = [nested]
+    assert round_trip(nested, tmp_path / "deep.npz") == nested
+    with pytest.raises(ValueError, match=r"can't store obj(\[0\]){100}, a container inside 100 others"):
+        tl.save([nested], tmp_path / "deeper.npz")
+
+
+def test_a_structure_nested_deeper_than_max_depth_raises(tmp_path):
+    structure = document(nested_lists(serialization.MAX_DEPTH + 1))
+    reason = r"in its structure, obj(\[0\]){100} is a container inside 100 others; expected at most 100 levels"
+    with pytest.raises(RuntimeError, match=not_a_checkpoint(reason)):
+        tl.load(craft(tmp_path / "bad.npz", structure))
+
+
+def test_a_structure_nested_100000_deep_raises_instead_of_recursing(tmp_path):
+    depth = 100_000
+    node = '{"type": "list", "items": [' * depth + "]}" * depth
+    structure = '{"format": "tensorlite", "version": 1, "object": ' + node + "}"
+    with pytest.raises(RuntimeError, match=not_a_checkpoint(f"{MEMBER} can't be parsed as JSON .*recursion")):
+        tl.load(craft(tmp_path / "bad.npz", structure))
+
+
+# --------------------------------------------------------------------- byte order
+@pytest.mark.parametrize(
+    "big_endian, native", [(">f4", tl.float32), (">f8", tl.float64), (">i4", tl.int32), (">i8", tl.int64)]
+)
+def test_big_endian_arrays_load_in_native_byte_order_and_shared_once(big_endian, native, tmp_path):
+    values = np.array([[-1.5, 0.0], [2.0, 3e5]]).astype(big_endian)
+    node = {"type": "list", "items": [tensor_node(), tensor_node(requires_grad=native.is_floating_point)]}
+    first, second = tl.load(craft(tmp_path / "big.npz", document(node), tensor_0=values))
+    assert first is second and first.dtype is native and first.numpy().dtype.isnative
+    np.testing.assert_array_equal(first.numpy(), values)
+    again = round_trip({"t": first}, tmp_path / "again.npz")["t"]
+    assert again.dtype is native and again.numpy().tobytes() == values.astype(native.numpy).tobytes()
 
 
 # --------------------------------------------------------------------- failed saves
