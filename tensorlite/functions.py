@@ -48,11 +48,14 @@ def matmul(input, other):
     return linalg.matmul(input, other)
 
 
-mm = matmul
+def mm(input, mat2):
+    return linalg.mm(input, mat2)
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """|input - other| <= atol + rtol * |other|, elementwise (NaNs equal each other only with ``equal_nan``)."""
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"{input.dtype.legacy_name} did not match {other.dtype.legacy_name}")
     close = (input - other).abs() <= atol + rtol * other.abs()
     if equal_nan:
         close = close | ((input != input) & (other != other))

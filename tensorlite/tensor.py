@@ -294,7 +294,8 @@ class Tensor:
         """
         self._check_inplace()
         recorded = None
-        if is_grad_enabled() and (self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others)):
+        records = self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others)
+        if is_grad_enabled() and records and self.dtype.is_floating_point:  # an integer result has no gradient
             recorded = self._record_inplace(compute, others)
         elif write is not None:
             write()
@@ -331,21 +332,20 @@ class Tensor:
         """Write ``value`` (a tensor or backend array of this shape, or a scalar) into this tensor's storage.
         A result must have this tensor's shape; ``broadcast`` lets ``copy_`` write anything that broadcasts to it,
         cast to this dtype."""
-        if isinstance(value, (numbers.Number, np.generic)):
-            value = self.dtype.numpy.type(value)
+        if isinstance(value, np.generic):  # what a NumPy kernel returns for 0-d operands: a result like any other
+            value = np.asarray(value)
+        if isinstance(value, numbers.Number):
+            value = dtypes.scalar_to(value, self.dtype)
         else:
             value = value._array if isinstance(value, Tensor) else value
             if not broadcast and tuple(value.shape) != tuple(self.shape):
                 raise RuntimeError(
                     f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(value.shape)}"
                 )
-            kind = dtypes.from_numpy(value.dtype)
             if broadcast:
                 value = self._backend.astype(value, self.dtype.numpy)
-            elif kind.is_floating_point and not self.dtype.is_floating_point:
-                raise RuntimeError(
-                    f"result type {kind.legacy_name} can't be cast to the desired output type {self.dtype.legacy_name}"
-                )
+            else:
+                dtypes.check_castable(dtypes.from_numpy(value.dtype), self.dtype)
         self._backend.copy_into(self._array, value)
 
     # ----------------------------------------------------------------- conversion
@@ -438,6 +438,12 @@ class Tensor:
     def _arithmetic_(self, kernel, other):
         """self <- self <op> other in place, ``kernel`` naming the backend function: a graph node when autograd
         records it, else the backend computes straight from the storage (optimiser steps, running statistics)."""
+        if kernel == "subtract":
+            ops.elementwise.refuse_bool_subtraction(self, other)
+
+        if isinstance(other, Tensor):
+            ops.elementwise.broadcast_shapes(self.shape, other.shape)
+        dtypes.check_castable(ops.elementwise.result_type(self, other), self.dtype)
 
         def write():
             value = other
@@ -471,6 +477,8 @@ class Tensor:
     clip_ = clamp_
 
     def masked_fill_(self, mask, value):
+        if isinstance(value, Tensor) and not self.is_floating_point():
+            value = value.detach()  # an integer tensor takes the value, never its gradient
         return self._inplace(lambda x, v: x.masked_fill(mask, v), value)
 
     def exp_(self):
@@ -524,6 +532,10 @@ class Tensor:
         index = ops.shape.backend_index(index)
         if isinstance(value, Tensor):
             value = value.to(device=self.device)
+            while value.dim() and value.shape[0] == 1:  # torch drops a value's leading unit dims
+                value = value.squeeze(0)
+        elif isinstance(value, numbers.Number):
+            value = dtypes.scalar_to(value, self.dtype).item()
 
         def write():
             self._backend.setitem(self._array, index, value._array if isinstance(value, Tensor) else value)
@@ -532,6 +544,8 @@ class Tensor:
             whole = ops.shape.selects_everything(index, self.shape)
             (self if whole else ops.shape.Index.apply(self, index)).copy_(value)  # a view's copy_: CopySlices
         else:
+            if isinstance(value, Tensor):
+                ops.shape.check_index_put_shape(self, index, value)
             self._inplace(lambda x, v: ops.shape.IndexPut.apply(x, index, v), value, write=write)
 
     # ----------------------------------------------------------------- operators
@@ -624,10 +638,10 @@ class Tensor:
 
     # ----------------------------------------------------------------- math
     def add(self, other, alpha=1):
-        return self + other * alpha if alpha != 1 else self + other
+        return ops.elementwise.add(self, other, alpha)
 
     def sub(self, other, alpha=1):
-        return self - other * alpha if alpha != 1 else self - other
+        return ops.elementwise.sub(self, other, alpha)
 
     def mul(self, other):
         return self * other
@@ -642,7 +656,7 @@ class Tensor:
         return self @ other
 
     def mm(self, other):
-        return self @ other
+        return ops.linalg.mm(self, other)
 
     def eq(self, other):
         return self == other
@@ -711,7 +725,17 @@ class Tensor:
 
     def masked_fill(self, mask, value):
         """``value`` where ``mask`` holds, else this tensor; the result keeps this tensor's dtype."""
-        value = value.to(self.dtype) if isinstance(value, Tensor) else self.dtype.numpy.type(value).item()
+        if not isinstance(mask, Tensor) or mask.dtype is not dtypes.bool:
+            got = mask.dtype.c_name if isinstance(mask, Tensor) else type(mask).__name__
+            raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {got}")
+        if isinstance(value, Tensor) and value.dim() != 0:
+            raise RuntimeError(
+                "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value.dim()} dimension(s)."
+            )
+        if isinstance(value, Tensor) and value.requires_grad and is_grad_enabled() and not self.is_floating_point():
+            raise RuntimeError(f"Autograd not support dtype: {self.dtype.legacy_name}")
+        value = value.to(self.dtype) if isinstance(value, Tensor) else dtypes.scalar_to(value, self.dtype).item()
         return ops.elementwise.where(mask, value, self)
 
     # ----------------------------------------------------------------- reductions
@@ -765,7 +789,7 @@ class Tensor:
     def view(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
             raise NotImplementedError("view(dtype) is not supported")
-        return ops.shape.reshape(self, shape)
+        return ops.shape.reshape(self, shape, view=True)
 
     def view_as(self, other):
         return self.reshape(other.shape)
@@ -778,7 +802,18 @@ class Tensor:
 
     def unflatten(self, dim, sizes):
         dim = self._dim(dim)
-        return self.reshape(self.shape[:dim] + tuple(sizes) + self.shape[dim + 1 :])
+        sizes = tuple(sizes)
+        if not sizes:
+            raise RuntimeError("unflatten: sizes must be non-empty")
+        known = math.prod(n for n in sizes if n != -1)
+        if sizes.count(-1) == 1 and known:  # the one inferred size is worked out within this dim
+            sizes = tuple(self.shape[dim] // known if n == -1 else n for n in sizes)
+        if sizes.count(-1) > 1 or math.prod(sizes) != self.shape[dim]:
+            raise RuntimeError(
+                f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+                f"({self.shape[dim]}) in the input tensor"
+            )
+        return self.reshape(self.shape[:dim] + sizes + self.shape[dim + 1 :])
 
     def squeeze(self, dim=None):
         return ops.shape.squeeze(self, dim)
@@ -787,8 +822,7 @@ class Tensor:
         return ops.shape.unsqueeze(self, dim)
 
     def permute(self, *dims):
-        dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
-        return ops.shape.permute(self, dims)
+        return ops.shape.permute(self, _sizes_argument("permute", "dims", dims))
 
     def transpose(self, dim0, dim1):
         return ops.shape.transpose(self, dim0, dim1)
@@ -807,13 +841,13 @@ class Tensor:
         return self.transpose(-2, -1)
 
     def expand(self, *sizes):
-        return ops.shape.expand(self, sizes)
+        return ops.shape.expand(self, _sizes_argument("expand", "size", sizes))
 
     def expand_as(self, other):
         return self.expand(other.shape)
 
     def repeat(self, *sizes):
-        return ops.shape.repeat(self, sizes)
+        return ops.shape.repeat(self, _sizes_argument("repeat", "repeats", sizes))
 
     def split(self, split_size, dim=0):
         return ops.shape.split(self, split_size, dim)
@@ -823,8 +857,10 @@ class Tensor:
             raise RuntimeError("chunk expects at least a 1-dimensional tensor")
         if chunks <= 0:
             raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-        size = -(-self.shape[self._dim(dim)] // chunks)
-        return self.split(max(size, 1), dim)
+        length = self.shape[self._dim(dim)]
+        if length == 0:  # torch: as many empty chunks as asked for
+            return self.split([0] * chunks, dim)
+        return self.split(-(-length // chunks), dim)
 
     # ----------------------------------------------------------------- printing
     def __repr__(self):
@@ -858,6 +894,13 @@ class Tensor:
 _OPERATOR_OF_KERNEL = {
     "add": operator.add, "subtract": operator.sub, "multiply": operator.mul, "true_divide": operator.truediv,
 }
+
+
+def _sizes_argument(name, parameter, sizes):
+    """The sizes of ``x.expand(2, 3)`` or ``x.expand((2, 3))``; none at all is torch's TypeError."""
+    if not sizes:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "{parameter}"')
+    return tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
 
 
 def replay_view(view, base):
@@ -911,6 +954,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     if dtype is None:
         dtype = dtypes.as_dtype(array.dtype) if isinstance(data, (np.ndarray, Tensor)) else _infer_dtype(array)
     dtype = dtypes.as_dtype(dtype)
+    if not isinstance(data, (np.ndarray, Tensor)):
+        dtypes.check_fits(array, dtype)
     out = Tensor(backend_for(device).asarray(np.array(array, dtype=dtype.numpy)), device)
     return out.requires_grad_(requires_grad) if requires_grad else out
 
@@ -937,9 +982,11 @@ def _size(size):
     return tuple(int(n) for n in size)
 
 
-def _new(make, size, dtype, device, requires_grad):
+def _new(make, size, dtype, device, requires_grad, name):
     device = as_device(device)
     dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    if not size:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
     size = _size(size)
     if any(n < 0 for n in size):
         raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: {list(size)}")
@@ -948,11 +995,11 @@ def _new(make, size, dtype, device, requires_grad):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _new(lambda b, s, d: b.zeros(s, dtype=d), size, dtype, device, requires_grad)
+    return _new(lambda b, s, d: b.zeros(s, dtype=d), size, dtype, device, requires_grad, "zeros")
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _new(lambda b, s, d: b.ones(s, dtype=d), size, dtype, device, requires_grad)
+    return _new(lambda b, s, d: b.ones(s, dtype=d), size, dtype, device, requires_grad, "ones")
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
@@ -962,7 +1009,8 @@ def empty(*size, dtype=None, device=None, requires_grad=False):
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     if dtype is None:
         dtype = _infer_dtype(np.asarray(fill_value))
-    return _new(lambda b, s, d: b.full(s, fill_value, dtype=d), (size,), dtype, device, requires_grad)
+    fill_value = dtypes.scalar_to(fill_value, dtypes.as_dtype(dtype))
+    return _new(lambda b, s, d: b.full(s, fill_value, dtype=d), (size,), dtype, device, requires_grad, "full")
 
 
 def _like(make, x, dtype, device, requires_grad):
@@ -992,17 +1040,24 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if dtype is None:
         dtype = _infer_dtype(np.asarray([start, end, step]))
     dtype = dtypes.as_dtype(dtype)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     out = Tensor(backend_for(as_device(device)).arange(start, end, step, dtype=dtype.numpy), as_device(device))
     return out.requires_grad_(True) if requires_grad else out
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
     dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     return tensor(np.linspace(start, end, steps), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
-    return _new(lambda b, s, d: b.eye(s[0], s[1], dtype=d), ((n, n if m is None else m),), dtype, device, requires_grad)
+    size = ((n, n if m is None else m),)
+    return _new(lambda b, s, d: b.eye(s[0], s[1], dtype=d), size, dtype, device, requires_grad, "eye")
 
 
 from . import ops, random  # noqa: E402  (ops and random build on Tensor)

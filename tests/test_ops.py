@@ -181,6 +181,17 @@ SEMANTICS = {
     "masked_fill_int_with_float": lambda lib: lib.tensor([1, 2]).masked_fill(lib.tensor([True, False]), 1.5),
     "std_of_float32_near_1e20": lambda lib: lib.tensor([1e20, 3e20, -2e20]).std(),
     "biased_std_along_a_dim": lambda lib: lib.tensor([[1e20, 3e20], [-2e20, 1.0]]).std(dim=0, unbiased=False),
+    "sign_of_nan_is_zero": lambda lib: lib.tensor([float("nan"), -2.0, 0.0, 3.0]).sign(),
+    "integer_power_with_negative_exponents": lambda lib: lib.tensor([0, 1, -1, 2, -2]) ** lib.tensor([-3, -3, -3, -1, 2]),
+    "all_of_uint8_is_uint8": lambda lib: lib.tensor([[1, 0], [2, 3]], dtype=lib.uint8).all(dim=1),
+    "all_over_no_dims_tests_each_element": lambda lib: lib.tensor([[1, 0]]).bool().all(dim=()),
+    "int_clamped_to_a_float_is_float": lambda lib: lib.tensor([1, 5]).clamp(max=2.5),
+    "alpha_keeps_the_dtype": lambda lib: lib.tensor([True, False]).add(lib.tensor([True, False]), alpha=2),
+    "empty_chunks_as_asked": lambda lib: lib.stack(lib.zeros(0, 2).chunk(3)),
+    "unflatten_infers_within_its_dim": lambda lib: lib.zeros(2, 0).unflatten(1, (-1, 1)),
+    "cat_skips_1d_empty_tensors": lambda lib: lib.cat([lib.zeros(0), lib.ones(2, 3)], dim=1),
+    "negative_int_wraps_into_uint8": lambda lib: lib.zeros(2, dtype=lib.uint8).fill_(-1),
+    "sum_of_0d_tensor_with_empty_dims": lambda lib: lib.tensor(3.0).sum(dim=()),
 }
 
 
@@ -196,7 +207,7 @@ def test_value_and_dtype_are_torchs(name):
     "fn, message",
     [
         (lambda: tl.tensor([1.0]) & tl.tensor([1.0]), "\"bitwise_and_cpu\" not implemented for 'Float'"),
-        (lambda: ~tl.tensor([1.0]), "\"bitwise_not_cpu\" not implemented for 'Float'"),
+        (lambda: ~tl.tensor([1.0]), r"~ \(operator.invert\) is only implemented on integer and Boolean-type tensors"),
         (lambda: tl.ones(2, 3).sum(dim=(0, 0)), "dim 0 appears multiple times in the list of dims"),
         (lambda: tl.ones(2, 3, dtype=tl.float64) @ tl.ones(3, 2), "expected m1 and m2 to have the same dtype"),
         (lambda: tl.nn.functional.linear(tl.ones(2, 3, dtype=tl.float64), tl.ones(4, 3)), "double != float"),
@@ -206,10 +217,26 @@ def test_value_and_dtype_are_torchs(name):
         (lambda: tl.cat([tl.tensor(1.0), tl.tensor(2.0)]), r"zero-dimensional tensor \(at position 0\) cannot be"),
         (lambda: tl.nn.Linear(-1, 3), r"Trying to create tensor with negative dimension -1: \[3, -1\]"),
         (lambda: tl.ones(0).argmax(), r"argmax\(\): Expected reduction dim to be specified"),
+        (lambda: tl.tensor([True]).abs(), "\"abs_cpu\" not implemented for 'Bool'"),
+        (lambda: -tl.tensor([True]), "Negation, the `-` operator, on a bool tensor is not supported"),
+        (lambda: tl.tensor([1.0]) - True, "Subtraction, the `-` operator, with a bool tensor is not supported"),
+        (lambda: tl.tensor([1]) ** -1, "Integers to negative integer powers are not allowed."),
+        (lambda: tl.zeros(2, dtype=tl.int32).add_(tl.tensor(1.5)), "result type Float can't be cast to the desired"),
+        (lambda: tl.zeros(2, dtype=tl.uint8).fill_(-1.5), "value cannot be converted to type uint8 without overflow"),
+        (lambda: tl.ones(2, 3).t().view(6), "view size is not compatible with input tensor's size and stride"),
+        (lambda: tl.zeros(0, 3).amax(dim=0), r"amax\(\): Expected reduction dim 0 to have non-zero size."),
+        (lambda: tl.tensor([1, 2]).softmax(0), "\"softmax_lastdim_kernel_impl\" not implemented for 'Long'"),
+        (lambda: tl.arange(0, 3, -1), "upper bound and lower bound inconsistent with step sign"),
+        (lambda: tl.zeros(), r'zeros\(\) missing 1 required positional arguments: "size"'),
+        (lambda: tl.tensor([1.0]).maximum(2), r"maximum\(\): argument 'other' \(position 2\) must be Tensor, not int"),
+        (lambda: tl.ones(3).mm(tl.ones(3, 1)), "self must be a matrix"),
+        (lambda: tl.isclose(tl.ones(1), tl.ones(1, dtype=tl.float64)), "Float did not match Double"),
+        (lambda: tl.ones(2).masked_fill(tl.tensor([1, 0]), 0), "only supports boolean masks, but got mask with dtype long"),
+        (lambda: tl.zeros(2).split([3, -1]), "split_with_sizes expects split_sizes have only non-negative entries"),
     ],
 )
 def test_refused_as_torch_refuses(fn, message):
-    with pytest.raises((RuntimeError, IndexError), match=message):
+    with pytest.raises((RuntimeError, IndexError, TypeError), match=message):
         fn()
 
 
@@ -283,3 +310,21 @@ def test_normalising_integers_is_refused_as_in_torch(fn, kernel):
 def test_bad_layer_arguments_raise_torchs_error(fn, error, message):
     with pytest.raises(error, match=message):
         fn()
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda lib, x: x.std(dim=(), unbiased=False),  # std 0: gradient 0, not 0/0
+        lambda lib, x: x.var(dim=-1),  # with an infinity: torch's closed form, not inf - inf
+        lambda lib, x: x ** (x * 0),  # 0 ** 0 with a tensor exponent: gradient 0
+        lambda lib, x: (x * float("nan")).abs() + x.abs(),  # |NaN| passes a zero gradient, as sign(NaN) = 0
+    ],
+)
+def test_gradients_at_the_edges_are_torchs(fn):
+    torch = pytest.importorskip("torch")
+    values = np.array([[0.0, -np.inf, 0.0], [0.0, 2.0, 3.0]])
+    ours, theirs = tl.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    fn(tl, ours).sum().backward()
+    fn(torch, theirs).sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy())

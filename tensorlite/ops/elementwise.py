@@ -11,7 +11,7 @@ from .. import dtypes
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..device import check_same_device
-from ..tensor import Tensor, zeros_like
+from ..tensor import Tensor, ones_like, zeros_like
 
 
 def _new(array, like):
@@ -60,31 +60,41 @@ def _scalar_dtype(value, other):
     return other if other.is_floating_point else dtypes.get_default_dtype()
 
 
+def result_type(a, b):
+    """The dtype of a binary op's result, by torch's rules: a Python scalar never widens a tensor of its kind, and
+    a 0-d tensor changes a dimensioned tensor's dtype only if it is of a higher category."""
+    dtype_a = a.dtype if isinstance(a, Tensor) else _scalar_dtype(a, b.dtype)
+    dtype_b = b.dtype if isinstance(b, Tensor) else _scalar_dtype(b, a.dtype)
+    if dtype_a is dtype_b:
+        return dtype_a
+    dims_a, dims_b = (x.dim() if isinstance(x, Tensor) else 0 for x in (a, b))
+    if dims_a == 0 and dims_b > 0 and dtypes.category(dtype_a) <= dtypes.category(dtype_b):
+        return dtype_b
+    if dims_b == 0 and dims_a > 0 and dtypes.category(dtype_b) <= dtypes.category(dtype_a):
+        return dtype_a
+    return promote_types(dtype_a, dtype_b)
+
+
 def promote(a, b):
     """Both operands as tensors of one dtype on one device (Python scalars become tensors)."""
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(f"expected at least one Tensor operand, got {type(a).__name__} and {type(b).__name__}")
+    dtype = result_type(a, b)
     if not isinstance(a, Tensor):
-        a = _scalar_tensor(a, b)
-    elif not isinstance(b, Tensor):
-        b = _scalar_tensor(b, a)
-    else:
-        check_same_device(a, b)
-    dtype_a, dtype_b = a.dtype, b.dtype
-    if dtype_a is dtype_b:
-        return a, b
-    common = promote_types(dtype_a, dtype_b)
-    # torch: a 0-d tensor changes a dimensioned tensor's dtype only if it is of a higher category
-    if a.dim() == 0 and b.dim() > 0 and _category(dtype_a) <= _category(dtype_b):
-        common = dtype_b
-    elif b.dim() == 0 and a.dim() > 0 and _category(dtype_b) <= _category(dtype_a):
-        common = dtype_a
-    return a.to(common), b.to(common)
+        return Tensor(b._backend.asarray(a, dtype.numpy), b.device), b.to(dtype)
+    if not isinstance(b, Tensor):
+        return a.to(dtype), Tensor(a._backend.asarray(b, dtype.numpy), a.device)
+    check_same_device(a, b)
+    return a.to(dtype), b.to(dtype)
 
 
-def _category(dtype):
-    """bool < integers < floating point: the order in which torch's type promotion ranks kinds."""
-    return 2 if dtype.is_floating_point else 0 if dtype is dtypes.bool else 1
+_USE_NOT = "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+
+
+def refuse_bool(a, error, message):
+    """Raise ``error(message)`` if ``a`` is a bool tensor: ops that torch does not define for bools."""
+    if a.dtype is dtypes.bool:
+        raise error(message)
 
 
 def operands(a, b):
@@ -146,22 +156,40 @@ class Div(Function):
 
 
 class Pow(Function):
-    """d(a^b) = b a^(b-1) da + a^b log(a) db."""
+    """d(a^b) = b a^(b-1) da + a^b log(a) db; as in torch, the first term is 0 where b = 0 and the second where
+    a = 0 and b >= 0 (0^b is flat in b there)."""
 
     node_name = "PowBackward1"
 
     @staticmethod
-    def forward(ctx, a, b):
-        out = _new(a._backend.power(a._array, b._array), a)
+    def forward(ctx, a, b, bool_exponent=False):
+        backend = a._backend
+        if a.dtype.is_floating_point:
+            out = _new(backend.power(a._array, b._array), a)
+        else:
+            out = _new(_integer_power(backend, a._array, b._array), a)
         ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
+        ctx.bool_exponent = bool_exponent
         return out
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.bool_exponent:  # torch's backward computes exponent - 1 on the bool tensor, and raises so
+            raise RuntimeError(f"Subtraction, the `-` operator, with a bool tensor is not supported. {_USE_NOT}")
         a, b, out = ctx.saved_tensors
-        grad_a = grad * b * a ** (b - 1) if ctx.needs_input_grad[0] else None
-        grad_b = grad * out * where(a > 0, a, 1).log() if ctx.needs_input_grad[1] else None
-        return grad_a, grad_b
+        grad_a = grad * where(b == 0, 0, b * a ** (b - 1)) if ctx.needs_input_grad[0] else None
+        grad_b = grad * where((a == 0) & (b >= 0), 0, out * a.log()) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b, None
+
+
+def _integer_power(b, base, exponent):
+    """base ** exponent for integer arrays (``b`` their backend), as torch computes it: a negative exponent gives
+    1 for base 1, +-1 for base -1 and 0 otherwise (NumPy refuses it)."""
+    zero, one = b.asarray(0, exponent.dtype), b.asarray(1, exponent.dtype)
+    negative = b.less(exponent, zero)
+    unit = b.logical_or(b.equal(base, one), b.equal(base, b.negative(one)))
+    inverse = b.where(unit, b.power(base, b.bitwise_and(exponent, one)), b.asarray(0, base.dtype))
+    return b.where(negative, inverse, b.power(base, b.where(negative, zero, exponent)))
 
 
 class PowScalar(Function):
@@ -184,12 +212,28 @@ class PowScalar(Function):
         return grad * p * a ** (p - 1) if p != 1 else grad
 
 
-def add(a, b):
-    return Add.apply(*operands(a, b))
+def _scaled(a, b, alpha):
+    """The operands of ``a + alpha * b``: ``alpha`` scales ``b`` within the result's dtype, as in torch."""
+    a, b = operands(a, b)
+    if alpha == 1:
+        return a, b
+    if isinstance(alpha, float) and not a.dtype.is_floating_point:
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    return a, (b * alpha).to(b.dtype)
 
 
-def sub(a, b):
-    return Sub.apply(*operands(a, b))
+def add(a, b, alpha=1):
+    return Add.apply(*_scaled(a, b, alpha))
+
+
+def refuse_bool_subtraction(a, b):
+    if any(isinstance(x, bool) or (isinstance(x, Tensor) and x.dtype is dtypes.bool) for x in (a, b)):
+        raise RuntimeError(f"Subtraction, the `-` operator, with a bool tensor is not supported. {_USE_NOT}")
+
+
+def sub(a, b, alpha=1):
+    refuse_bool_subtraction(a, b)
+    return Sub.apply(*_scaled(a, b, alpha))
 
 
 def mul(a, b):
@@ -204,16 +248,26 @@ def div(a, b):
 
 
 def pow(a, b):
-    if isinstance(a, Tensor) and isinstance(b, numbers.Real) and not isinstance(b, bool):
+    if isinstance(a, Tensor) and not a.dtype.is_floating_point and isinstance(b, numbers.Number):
+        if isinstance(b, bool) and a.dtype is dtypes.bool:  # torch answers x ** False and x ** True without a kernel
+            return a.clone() if b else ones_like(a)
+        if isinstance(b, numbers.Integral) and b < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if isinstance(a, Tensor) and isinstance(b, numbers.Real) and not isinstance(b, bool) and a.dtype is not dtypes.bool:
         if a.dtype.is_floating_point or (isinstance(b, numbers.Integral) and b >= 0):
             return PowScalar.apply(a, b)
-    return Pow.apply(*operands(a, b))
+    bool_exponent = isinstance(b, Tensor) and b.dtype is dtypes.bool
+    a, b = operands(a, b)
+    if a.dtype is dtypes.bool:
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    return Pow.apply(a, b, bool_exponent)
 
 
 # --------------------------------------------------------------------- unary
 class Neg(Function):
     @staticmethod
     def forward(ctx, a):
+        refuse_bool(a, RuntimeError, f"Negation, the `-` operator, on a bool tensor is not supported. {_USE_NOT}")
         return _new(a._backend.negative(a._array), a)
 
     @staticmethod
@@ -283,12 +337,19 @@ class GradMask(Function):
         return GradMask.apply(grad_grad, None, ctx.mask), grad_source, None
 
 
+def sign_array(b, array, dtype):
+    """[a > 0] - [a < 0] in ``dtype``, with backend ``b``: as torch's sign, 0 at NaN (NumPy's sign gives NaN)."""
+    return b.subtract(b.astype(b.greater(array, 0), dtype), b.astype(b.less(array, 0), dtype))
+
+
 class Sign(Function):
-    """sign(a) in {-1, 0, 1}; its derivative is zero wherever it exists."""
+    """sign(a) in {-1, 0, 1} (0 at NaN); its derivative is zero wherever it exists."""
 
     @staticmethod
     def forward(ctx, a):
-        return _new(a._backend.sign(a._array), a)
+        if a.dtype is dtypes.bool:
+            return _new(a._backend.copy(a._array), a)
+        return _new(sign_array(a._backend, a._array, a.dtype.numpy), a)
 
     @staticmethod
     def backward(ctx, grad):
@@ -296,18 +357,18 @@ class Sign(Function):
 
 
 class Abs(Function):
-    """d |a| = sign(a) da (0 at a = 0, as in torch)."""
+    """d |a| = sign(a) da (0 at a = 0 and at NaN, as in torch)."""
 
     @staticmethod
     def forward(ctx, a):
+        refuse_bool(a, NotImplementedError, '"abs_cpu" not implemented for \'Bool\'')
         ctx.save_for_backward(a)
         return _new(a._backend.abs(a._array), a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        b = a._backend
-        return GradMask.apply(grad, a, b.astype(b.sign(a._array), grad.dtype.numpy))
+        return GradMask.apply(grad, a, sign_array(a._backend, a._array, grad.dtype.numpy))
 
 
 class Sin(Function):
@@ -371,6 +432,7 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, a):
+        refuse_bool(a, RuntimeError, "Boolean inputs not supported for relu")
         out = _new(a._backend.maximum(a._array, a._backend.asarray(0, a.dtype.numpy)), a)
         ctx.save_for_backward(out)
         return out
@@ -428,9 +490,15 @@ class Clamp(Function):
 
 
 def clamp(a, min=None, max=None):
+    """Bounds are Python numbers; the result takes their type as torch's promotion says (an int tensor clamped
+    to 0.5 is a float tensor)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    return Clamp.apply(a, min, max)
+    dtype = a.dtype
+    for bound in (min, max):
+        if bound is not None:
+            dtype = promote_types(dtype, _scalar_dtype(bound, a.dtype))
+    return Clamp.apply(a.to(dtype), min, max)
 
 
 # --------------------------------------------------------------------- selection
@@ -452,8 +520,9 @@ class Where(Function):
 
 
 def where(condition, a, b):
-    if not isinstance(condition, Tensor) or condition.dtype is not dtypes.bool:
+    if not isinstance(condition, Tensor) or condition.dtype not in (dtypes.bool, dtypes.uint8):
         raise TypeError(f"where expected condition to be a bool tensor, but got {getattr(condition, 'dtype', type(condition))}")
+    condition = condition.to(dtypes.bool)  # torch still takes a uint8 condition
     a, b = operands(a, b)
     broadcast_shapes(condition.shape, a.shape, b.shape)
     return Where.apply(condition, a, b)
@@ -486,12 +555,22 @@ class Minimum(Extremum):
     kernel = "minimum"
 
 
+def _tensors_only(name, a, b):
+    for position, x in ((1, a), (2, b)):
+        if not isinstance(x, Tensor):
+            raise TypeError(
+                f"{name}(): argument '{'input' if position == 1 else 'other'}' (position {position}) must be Tensor, "
+                f"not {type(x).__name__}"
+            )
+    return operands(a, b)
+
+
 def maximum(a, b):
-    return Maximum.apply(*operands(a, b))
+    return Maximum.apply(*_tensors_only("maximum", a, b))
 
 
 def minimum(a, b):
-    return Minimum.apply(*operands(a, b))
+    return Minimum.apply(*_tensors_only("minimum", a, b))
 
 
 # --------------------------------------------------------------------- comparisons (no gradient)
@@ -510,14 +589,14 @@ def bitwise(kernel, a, b):
     bools; floating point operands raise, as in torch."""
     a, b = operands(a, b)
     if a.dtype.is_floating_point:
-        raise RuntimeError(f'"{kernel}_cpu" not implemented for \'{a.dtype.legacy_name}\'')
+        raise NotImplementedError(f'"{kernel}_cpu" not implemented for \'{a.dtype.legacy_name}\'')
     return _new(getattr(a._backend, kernel)(a._current_array(), b._current_array()), a)
 
 
 def bitwise_not(a):
     """``~a``: logical not on bools, two's-complement inversion on integers; floats raise, as in torch."""
     if a.dtype.is_floating_point:
-        raise RuntimeError(f'"bitwise_not_cpu" not implemented for \'{a.dtype.legacy_name}\'')
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
     if a.dtype is dtypes.bool:
         return logical_not(a)
     return _new(a._backend.invert(a._current_array()), a)

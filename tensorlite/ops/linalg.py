@@ -51,3 +51,11 @@ def matmul(a, b):
         )
     broadcast_shapes(a.shape[:-2], b.shape[:-2])
     return MatMul.apply(a, b)
+
+
+def mm(a, b):
+    """``a @ b`` for two matrices only (torch's ``mm``: no 1-D operands, no batch dimensions)."""
+    for name, x in (("self", a), ("mat2", b)):
+        if isinstance(x, Tensor) and x.dim() != 2:
+            raise RuntimeError(f"{name} must be a matrix")
+    return matmul(a, b)

@@ -5,6 +5,7 @@ from collections import namedtuple
 from .. import dtypes
 from ..autograd.function import Function, named
 from ..tensor import Tensor
+from .elementwise import where
 from .shape import IndexAdd
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -114,10 +115,23 @@ def _squeezed(shape, axes):
     return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
+def _check_nonempty(name, x, dims):
+    """torch's error for a max, min or arg-reduction along a dim with nothing to choose from."""
+    for dim in dims:
+        if x.dim() and x.shape[x._dim(dim)] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {dim} to have non-zero size.")
+
+
 def extreme(kernel, x, dim=None, keepdim=False, whole=False):
     """``amax``/``amin`` over ``dim``, or with ``whole`` torch's ``x.max()``/``x.min()`` of every element."""
-    if x.numel() == 0:
-        raise RuntimeError(f"{kernel}(): Expected reduction dim to be specified for input.numel() == 0.")
+    if (whole or dim is None or dim == ()) and x.numel() == 0:
+        name = kernel if whole else f"a{kernel}"
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim "
+            "with the 'dim' argument."
+        )
+    if dim is not None:
+        _check_nonempty(f"a{kernel}", x, (dim,) if isinstance(dim, int) else dim)
     out = Extreme.apply(x, kernel, normalize_dims(x, dim), keepdim, whole)
     return named(out, f"{kernel.capitalize()}Backward1" if whole else f"A{kernel}Backward0")
 
@@ -125,8 +139,12 @@ def extreme(kernel, x, dim=None, keepdim=False, whole=False):
 def arg_extreme(kernel, x, dim=None, keepdim=False):
     """Index of the largest (``argmax``) or smallest (``argmin``) element; over the flattened tensor if no dim."""
     b, array = x._backend, x._current_array()
+    if x.dtype is dtypes.bool:
+        raise RuntimeError(f"{kernel}(): does not support bool input")
     if x.numel() == 0 and dim is None:
         raise IndexError(f"{kernel}(): Expected reduction dim to be specified for input.numel() == 0.")
+    if dim is not None:
+        _check_nonempty(kernel, x, (dim,))
     if dim is None:
         index = getattr(b, kernel)(b.reshape(array, (-1,)))
         out = Tensor(b.asarray(index, dtypes.int64.numpy), x.device)
@@ -137,9 +155,12 @@ def arg_extreme(kernel, x, dim=None, keepdim=False):
 
 
 def logical(kernel, x, dim=None, keepdim=False):
-    """``all`` or ``any`` over ``dim``, as a bool tensor."""
-    out = getattr(x._backend, kernel)(x._current_array(), axis=normalize_dims(x, dim), keepdims=keepdim)
-    return Tensor(x._backend.asarray(out), x.device)
+    """``all`` or ``any`` over ``dim``, as a bool tensor (a uint8 one for uint8 input, as in torch). Unlike the
+    other reductions, ``dim=()`` reduces nothing: each element is tested alone."""
+    axes = () if dim == () else normalize_dims(x, dim)
+    out = getattr(x._backend, kernel)(x._current_array(), axis=axes, keepdims=keepdim)
+    dtype = dtypes.uint8 if x.dtype is dtypes.uint8 else dtypes.bool
+    return Tensor(x._backend.asarray(out, dtype.numpy), x.device)
 
 
 def max_or_min(which, x, dim=None, keepdim=False):
@@ -149,20 +170,58 @@ def max_or_min(which, x, dim=None, keepdim=False):
         return extreme(which, x, whole=True)
     if isinstance(dim, Tensor):
         return x.maximum(dim) if which == "max" else x.minimum(dim)
-    if x.numel() == 0:
-        raise RuntimeError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0.")
+    _check_nonempty(which, x, (dim,))
     values, indices = ExtremeAlongDim.apply(x, which, x._dim(dim), keepdim)
     return ValuesIndices(named(values, f"{which.capitalize()}Backward0"), indices)
 
 
+class Variance(Function):
+    """var = sum((x - mean)^2) / (n - correction) over ``axes``; d var = 2 (x - mean) / (n - correction) d x.
+
+    float32 input is worked in float64, as torch accumulates, and the result stays float64 (``var`` casts it
+    back after any square root): the variance of values near 1e20 overflows float32, their std does not."""
+
+    node_name = "VarBackward0"
+
+    @staticmethod
+    def forward(ctx, x, axes, correction, keepdim):
+        wide = x.to(dtypes.float64) if x.dtype is dtypes.float32 else x
+        centred = wide - wide.mean(dim=axes, keepdim=True)
+        ctx.save_for_backward(x)
+        ctx.axes, ctx.kept_shape = axes, _keepdim_shape(x.shape, axes)
+        ctx.divisor = max(_count(x, axes) - correction, 0)
+        return (centred * centred).sum(dim=axes, keepdim=keepdim) / ctx.divisor
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        scale = 2 / ctx.divisor if ctx.divisor else math.inf
+        grad_x = scale * grad.reshape(ctx.kept_shape).to(x.dtype) * (x - x.mean(dim=ctx.axes, keepdim=True))
+        return grad_x, None, None, None
+
+
+class Root(Function):
+    """std = sqrt(var); as in torch, the gradient is 0 where std = 0 (a constant sample), not 0 / 0."""
+
+    node_name = "StdBackward0"
+
+    @staticmethod
+    def forward(ctx, variance):
+        out = Tensor(variance._backend.sqrt(variance._array), variance.device)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return where(out == 0, 0, grad / (2 * out))
+
+
 def var(x, dim=None, unbiased=None, keepdim=False, correction=None, root=False):
-    """sum((x - mean)^2) / (n - correction), or its square root (the standard deviation) with ``root``;
-    correction defaults to 1 (unbiased), as in torch. float32 input is worked in float64 and the result cast
-    back, as torch accumulates: the std of values near 1e20 is about 1e20, not inf (their squares overflow)."""
+    """The variance over ``dim`` (or with ``root`` the standard deviation); correction defaults to 1 (unbiased),
+    as in torch."""
     if correction is None:
         correction = 0 if unbiased is False else 1
-    axes = normalize_dims(x, dim)
-    wide = x.to(dtypes.float64) if x.dtype is dtypes.float32 else x
-    centred = wide - wide.mean(dim=axes, keepdim=True)
-    out = (centred * centred).sum(dim=axes, keepdim=keepdim) / max(_count(x, axes) - correction, 0)
-    return named((out.sqrt() if root else out).to(x.dtype), "StdBackward0" if root else "VarBackward0")
+    out = Variance.apply(x, normalize_dims(x, dim), correction, keepdim)
+    out = (Root.apply(out) if root else out).to(x.dtype)
+    return named(out, "StdBackward0" if root else "VarBackward0")  # the cast back to float32 included

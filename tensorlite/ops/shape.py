@@ -9,7 +9,7 @@ from ..autograd.function import Function, named
 from ..backends import backend_for
 from ..device import CPU, check_same_device
 from ..tensor import Tensor, _size
-from .elementwise import promote_types
+from .elementwise import broadcast_shapes, promote_types
 
 
 class Reshape(Function):
@@ -26,8 +26,9 @@ class Reshape(Function):
         return grad.reshape(ctx.shape), None
 
 
-def reshape(x, shape):
-    """``shape`` may hold one -1, inferred from the number of elements."""
+def reshape(x, shape, view=False):
+    """``shape`` may hold one -1, inferred from the number of elements. With ``view`` (``x.view(shape)``), a
+    layout the new shape cannot be laid over without a copy is torch's error."""
     shape = list(_size(shape))
     known = math.prod(n for n in shape if n != -1)
     if shape.count(-1) > 1:
@@ -37,11 +38,17 @@ def reshape(x, shape):
     if math.prod(shape) != x.numel() or any(n < 0 for n in shape):
         raise RuntimeError(f"shape '{list(_size(shape))}' is invalid for input of size {x.numel()}")
     shape = tuple(shape)
+    if view and not x._backend.can_view(x._array, shape):
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one dimension spans across "
+            "two contiguous subspaces). Use .reshape(...) instead."
+        )
     return x if shape == x.shape else Reshape.apply(x, shape)
 
 
 def flatten(x, start_dim=0, end_dim=-1):
     if x.dim() == 0:
+        x._dim(start_dim), x._dim(end_dim)  # in range [-1, 0]
         return x.reshape(1)
     start, end = x._dim(start_dim), x._dim(end_dim)
     if start > end:
@@ -52,7 +59,10 @@ def flatten(x, start_dim=0, end_dim=-1):
 def squeeze(x, dim=None):
     if dim is None:
         return x.reshape(tuple(n for n in x.shape if n != 1))
-    dims = {x._dim(d) for d in ((dim,) if isinstance(dim, int) else dim)}
+    dims = [x._dim(d) for d in ((dim,) if isinstance(dim, int) else dim)]
+    for d in dims:
+        if dims.count(d) > 1:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
     return x.reshape(tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1)))
 
 
@@ -92,6 +102,8 @@ def permute(x, dims):
 def transpose(x, dim0, dim1):
     dims = list(range(x.dim()))
     a, b = x._dim(dim0), x._dim(dim1)
+    if x.dim() == 0:
+        return Permute.apply(x, ())
     dims[a], dims[b] = dims[b], dims[a]
     return permute(x, dims)
 
@@ -182,7 +194,8 @@ def backend_index(index):
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         return index._array
     if isinstance(index, list):
-        return backend_index(Tensor(backend_for(CPU).asarray(index), CPU))
+        array = backend_for(CPU).asarray(index) if index else backend_for(CPU).asarray(index, dtypes.int64.numpy)
+        return backend_index(Tensor(array, CPU))
     return index
 
 
@@ -258,6 +271,20 @@ class IndexPut(Function):
         return grad_x, None, grad_value
 
 
+def check_index_put_shape(x, index, value):
+    """torch's error unless ``value`` broadcasts to the shape that ``x[index]`` selects."""
+    target = tuple(x._backend.getitem(x._array, index).shape)
+    try:
+        fits = broadcast_shapes(target, value.shape) == target
+    except RuntimeError:
+        fits = False
+    if not fits:
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast to indexing result of "
+            f"shape {list(target)}"
+        )
+
+
 class Overwrite(Function):
     """``x.copy_(src)``: the result is ``src`` broadcast to ``x``'s shape in ``x``'s dtype; ``x``'s old value gets
     a zero gradient."""
@@ -319,7 +346,9 @@ def split(x, split_size, dim=0):
     n = x.shape[dim]
     if split_size == 0 and n:
         raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
-    if isinstance(split_size, int):
+    if isinstance(split_size, int) and n == 0:  # one empty piece
+        sizes = [0]
+    elif isinstance(split_size, int):
         sizes = [split_size] * (n // split_size) + ([n % split_size] if n % split_size else [])
     else:
         sizes = list(split_size)
@@ -327,6 +356,10 @@ def split(x, split_size, dim=0):
         raise RuntimeError(
             f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at dimension {dim}), "
             f"but got split_sizes={sizes}"
+        )
+    if min(sizes, default=0) < 0:
+        raise RuntimeError(
+            f"split_with_sizes expects split_sizes have only non-negative entries, but got split_sizes={sizes}"
         )
     pieces, start = [], 0
     for size in sizes:
@@ -354,13 +387,19 @@ def cat(tensors, dim=0):
     """Join tensors along an existing dimension ``dim``; all other sizes must match."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
         if t.dim() == 0:
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    first_of_all, common = tensors[0], tensors[0].dtype
+    for t in tensors:
+        common = promote_types(common, t.dtype)
+    # torch still skips 1-D empty tensors, whatever the other shapes and dim (a legacy of the old empty tensor)
+    tensors = [t for t in tensors if t.shape != (0,)]
+    if not tensors:
+        return Cat.apply(0, first_of_all.to(common))
     first = tensors[0]
     dim = first._dim(dim)
-    common = first.dtype
     for i, t in enumerate(tensors):
         check_same_device(first, t)
         if t.dim() != first.dim():
@@ -373,7 +412,6 @@ def cat(tensors, dim=0):
                     f"Sizes of tensors must match except in dimension {dim}. Expected size {first.shape[d]} but got "
                     f"size {t.shape[d]} for tensor number {i} in the list."
                 )
-        common = promote_types(common, t.dtype)
     return Cat.apply(dim, *(t.to(common) for t in tensors))
 
 
@@ -382,6 +420,7 @@ def stack(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
+    tensors[0].unsqueeze(dim)  # dim in range for the result, checked first as torch does
     for i, t in enumerate(tensors[1:], 1):
         if t.shape != tensors[0].shape:
             raise RuntimeError(

@@ -274,7 +274,7 @@ def test_create_graph_gives_second_derivatives():
     same_as_torch(program)
 
 
-@pytest.mark.filterwarnings("ignore:Using backward\(\) with create_graph=True")
+@pytest.mark.filterwarnings(r"ignore:Using backward\(\) with create_graph=True")
 def test_backward_with_create_graph_leaves_a_grad_that_can_be_differentiated():
     def program(lib):
         x = leaf(lib, [0.5, -1.0, 2.0])

@@ -98,7 +98,16 @@ def broadcast_to(array, shape):
 
 def has_internal_overlap(array):
     """Whether two elements of ``array`` share memory: a stride of 0 along a dimension longer than 1."""
-    return builtins.any(stride == 0 and n > 1 for stride, n in zip(array.strides, array.shape))  # numpy's any shadows it
+    return array.size > 1 and builtins.any(stride == 0 and n > 1 for stride, n in zip(array.strides, array.shape))
+
+
+def can_view(array, shape):
+    """Whether ``array`` can take ``shape`` without a copy (the condition of torch's ``view``)."""
+    try:
+        np.reshape(array, shape, copy=False)
+    except ValueError:
+        return False
+    return True
 
 
 def shares_memory(a, b):

@@ -49,6 +49,7 @@ from .layout import (  # noqa: F401,E402
     asarray,
     astype,
     broadcast_to,
+    can_view,
     concatenate,
     copy,
     copy_into,

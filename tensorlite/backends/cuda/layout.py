@@ -289,6 +289,11 @@ def index_geometry(shape, index):
     return out_shape, None, offsets
 
 
+def can_view(array, shape):
+    """Always: arrays on the GPU are contiguous."""
+    return True
+
+
 def has_internal_overlap(array):
     """Never: arrays on the GPU are contiguous (``broadcast_to`` copies)."""
     return False
