@@ -330,8 +330,8 @@ class Tensor:
 
     def _store(self, value, broadcast=False):
         """Write ``value`` (a tensor or backend array of this shape, or a scalar) into this tensor's storage.
-        A result must have this tensor's shape; ``broadcast`` lets ``copy_`` write anything that broadcasts to it,
-        cast to this dtype."""
+        A result must have this tensor's shape and a dtype of its kind or a lower one (it is cast); ``broadcast``
+        lets ``copy_`` write anything that broadcasts to it, of any dtype."""
         if isinstance(value, np.generic):  # what a NumPy kernel returns for 0-d operands: a result like any other
             value = np.asarray(value)
         if isinstance(value, numbers.Number):
@@ -342,10 +342,9 @@ class Tensor:
                 raise RuntimeError(
                     f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(value.shape)}"
                 )
-            if broadcast:
-                value = self._backend.astype(value, self.dtype.numpy)
-            else:
+            if not broadcast:
                 dtypes.check_castable(dtypes.from_numpy(value.dtype), self.dtype)
+            value = self._backend.astype(value, self.dtype.numpy)
         self._backend.copy_into(self._array, value)
 
     # ----------------------------------------------------------------- conversion
@@ -443,13 +442,15 @@ class Tensor:
 
         if isinstance(other, Tensor):
             ops.elementwise.broadcast_shapes(self.shape, other.shape)
-        dtypes.check_castable(ops.elementwise.result_type(self, other), self.dtype)
+        result = ops.elementwise.result_type(self, other)
+        dtypes.check_castable(result, self.dtype)
 
-        def write():
-            value = other
+        def write():  # the operand in the result's dtype, so that the backend computes in it
             if isinstance(other, Tensor):
                 check_same_device(self, other)
-                value = other._array
+                value = self._backend.astype(other._array, result.numpy)
+            else:
+                value = dtypes.scalar_to(other, result)
             self._store(getattr(self._backend, kernel)(self._array, value))
 
         return self._inplace(_OPERATOR_OF_KERNEL[kernel], other, write=write)
@@ -545,7 +546,7 @@ class Tensor:
             (self if whole else ops.shape.Index.apply(self, index)).copy_(value)  # a view's copy_: CopySlices
         else:
             if isinstance(value, Tensor):
-                ops.shape.check_index_put_shape(self, index, value)
+                ops.shape.check_index_put(self, index, value)
             self._inplace(lambda x, v: ops.shape.IndexPut.apply(x, index, v), value, write=write)
 
     # ----------------------------------------------------------------- operators

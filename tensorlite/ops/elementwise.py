@@ -4,6 +4,7 @@ Binary ops first bring both operands to one dtype and device (torch's promotion 
 their shapes broadcast; the autograd engine sums broadcast gradients back to each input's shape.
 """
 import numbers
+import operator
 
 import numpy as np
 
@@ -241,10 +242,11 @@ def mul(a, b):
 
 
 def div(a, b):
-    a, b = operands(a, b)
-    if not a.dtype.is_floating_point:
-        a, b = a.to(dtypes.get_default_dtype()), b.to(dtypes.get_default_dtype())
-    return Div.apply(a, b)
+    """True division; integer operands are each converted to the default float type first (not to their common
+    integer type, which would wrap -3 into a uint8 253)."""
+    if not result_type(a, b).is_floating_point:
+        a, b = (x.to(dtypes.get_default_dtype()) if isinstance(x, Tensor) else float(x) for x in (a, b))
+    return Div.apply(*operands(a, b))
 
 
 def pow(a, b):
@@ -498,6 +500,9 @@ def clamp(a, min=None, max=None):
     for bound in (min, max):
         if bound is not None:
             dtype = promote_types(dtype, _scalar_dtype(bound, a.dtype))
+    if dtype is dtypes.bool:
+        kernel = "clamp" if min is not None and max is not None else "clamp_min" if min is not None else "clamp_max"
+        raise NotImplementedError(f'"{kernel}_scalar_cpu" not implemented for \'Bool\'')
     return Clamp.apply(a.to(dtype), min, max)
 
 
@@ -529,30 +534,33 @@ def where(condition, a, b):
 
 
 class Extremum(Function):
-    """maximum/minimum of two tensors (the backend kernel named ``kernel``); on ties the gradient is split
-    evenly, as in torch."""
+    """maximum/minimum of two tensors (the backend kernel named ``kernel``). As in torch, the gradient goes to the
+    operand that wins, is split evenly on ties and reaches both where a NaN makes the comparison fail."""
 
     kernel = None
+    loses = None  # a loses where loses(a, b), b where loses(b, a)
 
     @classmethod
     def forward(cls, ctx, a, b):
         out = _new(getattr(a._backend, cls.kernel)(a._array, b._array), a)
-        ctx.save_for_backward(a, b, out)
+        ctx.save_for_backward(a, b)
         return out
 
-    @staticmethod
-    def backward(ctx, grad):
-        a, b, out = ctx.saved_tensors
-        share_a = (a == out).to(grad.dtype) - 0.5 * (a == b).to(grad.dtype)
-        return grad * share_a, grad * (1 - share_a)
+    @classmethod
+    def backward(cls, ctx, grad):
+        a, b = ctx.saved_tensors
+        shared = grad * (1 - 0.5 * (a == b).to(grad.dtype))
+        return where(cls.loses(a, b), 0, shared), where(cls.loses(b, a), 0, shared)
 
 
 class Maximum(Extremum):
     kernel = "maximum"
+    loses = operator.lt
 
 
 class Minimum(Extremum):
     kernel = "minimum"
+    loses = operator.gt
 
 
 def _tensors_only(name, a, b):

@@ -1,4 +1,5 @@
 """Matrix multiplication with torch's rules for 1-D operands and broadcast batch dimensions."""
+from .. import dtypes
 from ..autograd.function import Function
 from ..device import check_same_device
 from ..tensor import Tensor
@@ -29,11 +30,12 @@ def matmul(a, b):
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"matmul expected two tensors, got {type(a).__name__} and {type(b).__name__}")
     check_same_device(a, b)
+    if dtypes.bool in (a.dtype, b.dtype) and (a.dtype is b.dtype or max(a.dim(), b.dim()) > 2):
+        kernel = "bmm" if max(a.dim(), b.dim()) > 2 else {(1, 1): "dot", (2, 1): "addmv_impl_cpu"}.get(
+            (a.dim(), b.dim()), "addmm_impl_cpu_")
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
     if a.dtype is not b.dtype:
-        raise RuntimeError(
-            f"expected m1 and m2 to have the same dtype, but got: {a.dtype.legacy_name.lower()} != "
-            f"{b.dtype.legacy_name.lower()}"
-        )
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype.c_name} != {b.dtype.c_name}")
     if a.dim() == 0 or b.dim() == 0:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {a.dim()}D and {b.dim()}D"

@@ -271,8 +271,8 @@ class IndexPut(Function):
         return grad_x, None, grad_value
 
 
-def check_index_put_shape(x, index, value):
-    """torch's error unless ``value`` broadcasts to the shape that ``x[index]`` selects."""
+def check_index_put(x, index, value):
+    """torch's errors unless ``value`` broadcasts to the shape that ``x[index]`` selects and has ``x``'s dtype."""
     target = tuple(x._backend.getitem(x._array, index).shape)
     try:
         fits = broadcast_shapes(target, value.shape) == target
@@ -282,6 +282,14 @@ def check_index_put_shape(x, index, value):
         raise RuntimeError(
             f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast to indexing result of "
             f"shape {list(target)}"
+        )
+    fills = value.dim() == 0 and getattr(index, "dtype", None) == dtypes.bool.numpy and index.ndim  # masked_fill
+    if fills:  # torch fills with the value's item(), checked to fit
+        dtypes.check_fits(x._backend.to_numpy(value._array), x.dtype)
+    elif value.dtype is not x.dtype:
+        raise RuntimeError(
+            "Index put requires the source and destination dtypes match, got "
+            f"{x.dtype.legacy_name} for the destination and {value.dtype.legacy_name} for the source."
         )
 
 
@@ -391,13 +399,13 @@ def cat(tensors, dim=0):
     for i, t in enumerate(tensors):
         if t.dim() == 0:
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
-    first_of_all, common = tensors[0], tensors[0].dtype
+    all_tensors, common = tensors, tensors[0].dtype
     for t in tensors:
         common = promote_types(common, t.dtype)
     # torch still skips 1-D empty tensors, whatever the other shapes and dim (a legacy of the old empty tensor)
     tensors = [t for t in tensors if t.shape != (0,)]
     if not tensors:
-        return Cat.apply(0, first_of_all.to(common))
+        return Cat.apply(0, *(t.to(common) for t in all_tensors))
     first = tensors[0]
     dim = first._dim(dim)
     for i, t in enumerate(tensors):
