@@ -53,10 +53,12 @@ def mm(input, mat2):
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    """|input - other| <= atol + rtol * |other|, elementwise (NaNs equal each other only with ``equal_nan``)."""
+    """|input - other| <= atol + rtol * |other| for finite values; infinities are close only to themselves, NaNs
+    to each other only with ``equal_nan``."""
     if input.dtype is not other.dtype:
         raise RuntimeError(f"{input.dtype.legacy_name} did not match {other.dtype.legacy_name}")
-    close = (input - other).abs() <= atol + rtol * other.abs()
+    finite = (input.abs() < float("inf")) & (other.abs() < float("inf"))
+    close = finite & ((input - other).abs() <= atol + rtol * other.abs())
     if equal_nan:
         close = close | ((input != input) & (other != other))
     return close | (input == other)

@@ -793,7 +793,7 @@ class Tensor:
         return ops.shape.reshape(self, shape, view=True)
 
     def view_as(self, other):
-        return self.reshape(other.shape)
+        return self.view(other.shape)
 
     def reshape_as(self, other):
         return self.reshape(other.shape)
@@ -956,9 +956,22 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         dtype = dtypes.as_dtype(array.dtype) if isinstance(data, (np.ndarray, Tensor)) else _infer_dtype(array)
     dtype = dtypes.as_dtype(dtype)
     if not isinstance(data, (np.ndarray, Tensor)):
-        dtypes.check_fits(array, dtype)
+        try:
+            dtypes.check_fits(array, dtype)
+        except RuntimeError:  # each Python number by its own type: -4 wraps into uint8, -4.0 does not
+            for number in _numbers_in(data):
+                dtypes.check_fits(np.asarray(number), dtype)
     out = Tensor(backend_for(device).asarray(np.array(array, dtype=dtype.numpy)), device)
     return out.requires_grad_(requires_grad) if requires_grad else out
+
+
+def _numbers_in(data):
+    """The numbers of nested lists and tuples, depth first."""
+    if isinstance(data, (list, tuple)):
+        for item in data:
+            yield from _numbers_in(item)
+    else:
+        yield data
 
 
 def from_numpy(array):

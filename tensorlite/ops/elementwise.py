@@ -82,9 +82,9 @@ def promote(a, b):
         raise TypeError(f"expected at least one Tensor operand, got {type(a).__name__} and {type(b).__name__}")
     dtype = result_type(a, b)
     if not isinstance(a, Tensor):
-        return Tensor(b._backend.asarray(a, dtype.numpy), b.device), b.to(dtype)
+        return Tensor(b._backend.asarray(dtypes.scalar_to(a, dtype), dtype.numpy), b.device), b.to(dtype)
     if not isinstance(b, Tensor):
-        return a.to(dtype), Tensor(a._backend.asarray(b, dtype.numpy), a.device)
+        return a.to(dtype), Tensor(a._backend.asarray(dtypes.scalar_to(b, dtype), dtype.numpy), a.device)
     check_same_device(a, b)
     return a.to(dtype), b.to(dtype)
 
@@ -152,8 +152,7 @@ class Div(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        grad_a = grad / b
-        return grad_a, -grad_a * a / b if ctx.needs_input_grad[1] else None
+        return grad / b, -grad * (a / b) / b if ctx.needs_input_grad[1] else None  # a / b first, as torch
 
 
 class Pow(Function):
@@ -163,22 +162,22 @@ class Pow(Function):
     node_name = "PowBackward1"
 
     @staticmethod
-    def forward(ctx, a, b, bool_exponent=False):
+    def forward(ctx, a, b, exponent_dtype):
         backend = a._backend
         if a.dtype.is_floating_point:
             out = _new(backend.power(a._array, b._array), a)
         else:
             out = _new(_integer_power(backend, a._array, b._array), a)
         ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
-        ctx.bool_exponent = bool_exponent
+        ctx.exponent_dtype = exponent_dtype
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        if ctx.bool_exponent:  # torch's backward computes exponent - 1 on the bool tensor, and raises so
-            raise RuntimeError(f"Subtraction, the `-` operator, with a bool tensor is not supported. {_USE_NOT}")
         a, b, out = ctx.saved_tensors
-        grad_a = grad * where(b == 0, 0, b * a ** (b - 1)) if ctx.needs_input_grad[0] else None
+        # b - 1 in the exponent's own dtype, as torch computes it (and, for a bool exponent, refuses it)
+        exponent_less_one = sub(b.to(ctx.exponent_dtype), 1) if ctx.needs_input_grad[0] else None
+        grad_a = grad * where(b == 0, 0, b * a ** exponent_less_one) if ctx.needs_input_grad[0] else None
         grad_b = grad * where((a == 0) & (b >= 0), 0, out * a.log()) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b, None
 
@@ -258,11 +257,11 @@ def pow(a, b):
     if isinstance(a, Tensor) and isinstance(b, numbers.Real) and not isinstance(b, bool) and a.dtype is not dtypes.bool:
         if a.dtype.is_floating_point or (isinstance(b, numbers.Integral) and b >= 0):
             return PowScalar.apply(a, b)
-    bool_exponent = isinstance(b, Tensor) and b.dtype is dtypes.bool
+    exponent_dtype = b.dtype if isinstance(b, Tensor) else None
     a, b = operands(a, b)
     if a.dtype is dtypes.bool:
         raise NotImplementedError("\"pow\" not implemented for 'Bool'")
-    return Pow.apply(a, b, bool_exponent)
+    return Pow.apply(a, b, exponent_dtype or b.dtype)
 
 
 # --------------------------------------------------------------------- unary
@@ -503,6 +502,7 @@ def clamp(a, min=None, max=None):
     if dtype is dtypes.bool:
         kernel = "clamp" if min is not None and max is not None else "clamp_min" if min is not None else "clamp_max"
         raise NotImplementedError(f'"{kernel}_scalar_cpu" not implemented for \'Bool\'')
+    min, max = (None if bound is None else dtypes.scalar_to(bound, dtype).item() for bound in (min, max))
     return Clamp.apply(a.to(dtype), min, max)
 
 

@@ -8,7 +8,7 @@ from .. import dtypes
 from ..autograd.function import Function, named
 from ..backends import backend_for
 from ..device import CPU, check_same_device
-from ..tensor import Tensor, _size
+from ..tensor import Tensor, _size, zeros
 from .elementwise import broadcast_shapes, promote_types
 
 
@@ -330,7 +330,7 @@ class CopySlices(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from ..tensor import arange, replay_view, zeros
+        from ..tensor import arange, replay_view
 
         if ctx.base_overlaps:  # an expanded base: which of its aliased elements a gradient belongs to is undefined
             raise RuntimeError(
@@ -379,16 +379,24 @@ def split(x, split_size, dim=0):
     return tuple(pieces)
 
 
+def _skipped_by_cat(t):
+    """torch's cat still skips 1-D empty tensors, whatever the other shapes (a legacy of its old empty tensor)."""
+    return t.shape == (0,)
+
+
 class Cat(Function):
     @staticmethod
     def forward(ctx, dim, *tensors):
-        ctx.dim, ctx.sizes = dim, [t.shape[dim] for t in tensors]
-        first = tensors[0]
-        return Tensor(first._backend.concatenate([t._array for t in tensors], axis=dim), first.device)
+        joined = [t for t in tensors if not _skipped_by_cat(t)] or tensors[:1]
+        ctx.dim, ctx.sizes = dim, [t.shape[dim] for t in joined]
+        ctx.skipped = [_skipped_by_cat(t) and t is not joined[0] for t in tensors]
+        return Tensor(joined[0]._backend.concatenate([t._array for t in joined], axis=dim), joined[0].device)
 
     @staticmethod
     def backward(ctx, grad):
-        return (None,) + grad.split(ctx.sizes, ctx.dim)
+        pieces = iter(grad.split(ctx.sizes, ctx.dim))
+        empty = zeros(0, dtype=grad.dtype, device=grad.device)
+        return (None,) + tuple(empty if skipped else next(pieces) for skipped in ctx.skipped)
 
 
 def cat(tensors, dim=0):
@@ -402,8 +410,7 @@ def cat(tensors, dim=0):
     all_tensors, common = tensors, tensors[0].dtype
     for t in tensors:
         common = promote_types(common, t.dtype)
-    # torch still skips 1-D empty tensors, whatever the other shapes and dim (a legacy of the old empty tensor)
-    tensors = [t for t in tensors if t.shape != (0,)]
+    tensors = [t for t in tensors if not _skipped_by_cat(t)]
     if not tensors:
         return Cat.apply(0, *(t.to(common) for t in all_tensors))
     first = tensors[0]
@@ -420,7 +427,7 @@ def cat(tensors, dim=0):
                     f"Sizes of tensors must match except in dimension {dim}. Expected size {first.shape[d]} but got "
                     f"size {t.shape[d]} for tensor number {i} in the list."
                 )
-    return Cat.apply(dim, *(t.to(common) for t in tensors))
+    return Cat.apply(dim, *(t.to(common) for t in all_tensors))
 
 
 def stack(tensors, dim=0):
