@@ -946,8 +946,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     device = as_device(device)
     if isinstance(data, Tensor):
         array = data.detach().cpu().numpy()
-    elif isinstance(data, np.ndarray):
-        array = data
+    elif isinstance(data, (np.ndarray, np.generic)):  # a NumPy scalar keeps its dtype, as in torch
+        array = data = np.asarray(data)
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
             data = [x.item() if isinstance(x, Tensor) else x for x in data]

@@ -328,3 +328,11 @@ def test_gradients_at_the_edges_are_torchs(fn):
     fn(tl, ours).sum().backward()
     fn(torch, theirs).sum().backward()
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy())
+
+
+def test_repeat_returns_a_copy():
+    """x.repeat() may merge an expanded view of x; writing into the result must not reach x (nor raise)."""
+    x = tl.ones(1)
+    y = x.repeat(2)
+    y[0] = 5.0
+    assert x.tolist() == [1.0] and y.tolist() == [5.0, 1.0]

@@ -134,10 +134,10 @@ def max_pool2d_backward(grad_out, indices, input_shape):
     """
     n, c, h, w = input_shape
     grad_x = np.zeros((n * c, h * w), dtype=grad_out.dtype)
-    index = indices.reshape(n * c, -1)
+    index = indices.reshape(n * c, indices.shape[2] * indices.shape[3])
     plane = np.broadcast_to(np.arange(n * c)[:, None], index.shape)
     inside = (index >= 0) & (index < h * w)
-    np.add.at(grad_x, (plane[inside], index[inside]), grad_out.reshape(n * c, -1)[inside])
+    np.add.at(grad_x, (plane[inside], index[inside]), grad_out.reshape(index.shape)[inside])
     return grad_x.reshape(input_shape)
 
 

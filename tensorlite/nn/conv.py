@@ -34,10 +34,6 @@ class Conv2d(Module):
                 raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
             if padding == "same" and pair(stride) != (1, 1):
                 raise ValueError("padding='same' is not supported for strided convolutions")
-        elif min(pair(padding)) < 0:
-            raise ValueError(f"Conv2d: negative padding is not supported, got padding={padding}")
-        if min(pair(stride)) <= 0:
-            raise ValueError(f"Conv2d: non-positive stride is not supported, got stride={stride}")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.dilation = pair(kernel_size), pair(stride), pair(dilation)
         self.padding = padding if isinstance(padding, str) else pair(padding)
@@ -53,16 +49,6 @@ class Conv2d(Module):
         init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, input):
-        if input.dim() not in (3, 4):
-            raise RuntimeError(
-                f"Conv2d: expected 3D (unbatched) or 4D (batched) input, but got input of size: {list(input.shape)}"
-            )
-        channels = input.shape[-3]
-        if channels != self.in_channels:
-            raise RuntimeError(
-                f"Conv2d: given groups={self.groups}, weight of size {list(self.weight.shape)}, expected "
-                f"input{list(input.shape)} to have {self.in_channels} channels, but got {channels} channels instead"
-            )
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
     def extra_repr(self):

@@ -12,29 +12,34 @@ import numpy as np
 from .. import dtypes, random
 from ..autograd.function import named
 from ..ops.conv import conv2d, corr2d  # noqa: F401
-from ..ops.elementwise import LeakyReLU, where
-from ..ops.loss import BinaryCrossEntropy, CrossEntropy
-from ..ops.norm import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
+from ..ops.elementwise import LeakyReLU, broadcast_shapes, where
+from ..ops.loss import BinaryCrossEntropy, CrossEntropy, LogSigmoid
+from ..ops.norm import batch_norm, check_floating, group_norm, instance_norm, layer_norm  # noqa: F401
 from ..ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
 from ..ops.shape import pad, stack  # noqa: F401
-from ..tensor import Tensor, arange, tensor, zeros_like
-
-# torch's names for dtypes, used in error messages that torch users will search for
-_TORCH_TYPE_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "uint8": "Byte", "bool": "Bool"}
-
-
-def _type_name(dtype):
-    return _TORCH_TYPE_NAMES[dtype.name]
+from ..tensor import Tensor, arange, tensor
 
 
 # --------------------------------------------------------------------- layers
 def linear(input, weight, bias=None):
-    """y = x W^T + b for x ``(*, in_features)``, W ``(out_features, in_features)``, b ``(out_features,)``."""
+    """y = x W^T + b for x ``(*, in_features)``, W ``(out_features, in_features)``, b ``(out_features,)``.
+
+    As in torch, a 2-D x or a 1-D b takes one fused product (torch's addmm), which needs b in W's dtype; any other
+    b is added in place to x W^T, so y keeps x W^T's dtype and shape. (torch also sends non-contiguous inputs
+    the second way; tensorlite keeps no strides, and treats every input as contiguous.)
+    """
     if not isinstance(input, Tensor):
         raise TypeError(f"linear(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    fused = bias is not None and (input.dim() == 2 or bias.dim() == 1)
+    if fused and bias.dtype is not weight.dtype:
+        raise RuntimeError(
+            f"self and mat2 must have the same dtype, but got {bias.dtype.legacy_name} and {weight.dtype.legacy_name}"
+        )
     out = input.matmul(weight.t())
     if bias is None:
         return out
+    if not fused:
+        return out.add_(bias)
     return named(out + bias, "AddmmBackward0") if input.dim() == 2 else out + bias
 
 
@@ -101,6 +106,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         factors = per_axis(scale_factor)
         out_sizes = [int(math.floor(n * f)) for n, f in zip(spatial, factors)]
         scales = [1.0 / f for f in factors]
+    if min(spatial) <= 0 or min(out_sizes) <= 0:
+        names = ("D", "H", "W")[-len(spatial):]
+        raise RuntimeError(
+            "Input and output sizes should be greater than 0, but got "
+            f"input ({', '.join(f'{a}: {n}' for a, n in zip(names, spatial))}) "
+            f"output ({', '.join(f'{a}: {o}' for a, o in zip(names, out_sizes))})"
+        )
     out = input
     for axis, (n, o, scale) in enumerate(zip(spatial, out_sizes, scales)):
         source = np.minimum(np.floor(np.arange(o, dtype=np.float32) * np.float32(scale)).astype(np.int64), n - 1)
@@ -115,9 +127,9 @@ def one_hot(tensor, num_classes=-1):
     """
     if tensor.dtype is not dtypes.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if tensor.numel() == 0 and num_classes <= 0:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
     if num_classes == -1:
-        if tensor.numel() == 0:
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(tensor.max()) + 1
     if tensor.numel() and int(tensor.min()) < 0:
         raise RuntimeError("Class values must be non-negative.")
@@ -133,7 +145,8 @@ def relu(input, inplace=False):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    """x if x > 0 else negative_slope * x; with ``inplace`` written into ``input``."""
+    """x if x > 0 else negative_slope * x; with ``inplace`` written into ``input``. Floating point only, as in torch."""
+    check_floating("leaky_relu_cpu", input)
     if inplace:
         return input._inplace(lambda x: LeakyReLU.apply(x, negative_slope))
     return LeakyReLU.apply(input, negative_slope)
@@ -214,7 +227,7 @@ def _check_class_targets(input, target):
     """Class-index targets: int64 (or uint8) of shape ``(N, d1, ...)`` for input ``(N, C, d1, ...)``, ``()`` for ``(C,)``."""
     if target.dtype not in (dtypes.int64, dtypes.uint8):
         raise RuntimeError(
-            f"expected target dtype to be Long or Byte, but got {_type_name(target.dtype)} "
+            f"expected target dtype to be Long or Byte, but got {target.dtype.legacy_name} "
             "(class-index targets are int64 labels; use target.long())"
         )
     if input.dim() == 1:
@@ -239,9 +252,9 @@ def _rows_of_classes(input):
 def _select_targets(scores, target, weight, ignore_index):
     """Validate class-index targets against ``scores`` ``(N, C, ...)`` and line them up.
 
-    Returns ``(picked, keep, w)``, each of shape ``(M,)`` with M = target.numel(): ``picked[m]`` is the score
-    of target m's class, ``keep`` is 1.0 except 0.0 where the target equals ``ignore_index``, and
-    ``w = keep * weight[target]`` (``weight`` defaults to all ones).
+    Returns ``(picked, kept, w)``, each of shape ``(M,)`` with M = target.numel(): ``picked[m]`` is the score
+    of target m's class, ``kept`` is False where the target equals ``ignore_index``, and ``w = weight[target]``
+    where kept, else 0 (``weight`` defaults to all ones).
     """
     class_dim = _class_dim(scores)
     num_classes = scores.shape[class_dim]
@@ -255,22 +268,26 @@ def _select_targets(scores, target, weight, ignore_index):
     labels = where(kept, labels, 0)
     rows = _rows_of_classes(scores)
     picked = rows[arange(rows.shape[0], device=rows.device), labels]
-    keep = kept.to(scores.dtype)
-    w = keep if weight is None else keep * weight[labels]
-    return picked, keep, w
+    w = kept.to(scores.dtype) if weight is None else where(kept, weight[labels], 0)
+    return picked, kept, w
+
+
+def _unless_ignored(kept, losses):
+    """``losses`` where the target is kept, exactly 0 (and no gradient) where it is ignored, as torch skips those
+    targets: even a NaN or infinite score there adds nothing."""
+    return where(kept, losses, 0)
 
 
 def _weighted_reduce(losses, weights, reduction, shape):
     """'none': ``losses`` reshaped to the target's ``shape``; 'sum': their sum; 'mean': sum(losses) / sum(weights).
 
-    With every target ignored, 'mean' is 0 / 0: NaN, as in torch, and, as in torch, a zero gradient (dividing
-    by the zero total would make it inf * 0 = NaN)."""
+    A zero total weight makes 'mean' 0 / 0, NaN, as in torch; so is the gradient of the targets weighted 0
+    (-0 / 0), while ignored targets, with no gradient at all, keep their 0."""
     if reduction == "none":
         return losses.reshape(shape)
     if reduction == "sum":
         return losses.sum()
-    total = weights.sum()
-    return losses.sum() * 0 + math.nan if total.item() == 0 else losses.sum() / total
+    return losses.sum() / weights.sum()
 
 
 # --------------------------------------------------------------------- classification losses
@@ -282,8 +299,8 @@ def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean")
     sum_n weight[t_n] over the targets that are not ignored.
     """
     _check_reduction(reduction)
-    picked, _, w = _select_targets(input, target, weight, ignore_index)
-    return named(_weighted_reduce(-picked * w, w, reduction, target.shape), "NllLossBackward0")
+    picked, kept, w = _select_targets(input, target, weight, ignore_index)
+    return named(_weighted_reduce(_unless_ignored(kept, -picked * w), w, reduction, target.shape), "NllLossBackward0")
 
 
 def _cross_entropy_probabilities(log_probs, target, weight, ignore_index, reduction, label_smoothing):
@@ -293,7 +310,7 @@ def _cross_entropy_probabilities(log_probs, target, weight, ignore_index, reduct
     num_classes = log_probs.shape[class_dim]
     if not target.dtype.is_floating_point:
         raise RuntimeError(
-            f"Expected floating point type for target with class probabilities, got {_type_name(target.dtype)}"
+            f"Expected floating point type for target with class probabilities, got {target.dtype.legacy_name}"
         )
     if ignore_index >= 0:
         raise RuntimeError("ignore_index is not supported for floating point target")
@@ -335,58 +352,84 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
     log_probs = input.log_softmax(class_dim)
     if target.shape == input.shape:
         return _cross_entropy_probabilities(log_probs, target, weight, ignore_index, reduction, label_smoothing)
-    picked, keep, w = _select_targets(log_probs, target, weight, ignore_index)
-    loss = named(_weighted_reduce(-picked * w, w, reduction, target.shape), "NllLossBackward0")
+    picked, kept, w = _select_targets(log_probs, target, weight, ignore_index)
+    loss = named(_weighted_reduce(_unless_ignored(kept, -picked * w), w, reduction, target.shape), "NllLossBackward0")
     if label_smoothing == 0.0:
         return loss
     rows = _rows_of_classes(log_probs)
-    uniform = -(rows if weight is None else rows * weight).sum(1) * keep  # (M,): -sum_c weight_c log p_c
+    uniform = _unless_ignored(kept, -(rows if weight is None else rows * weight).sum(1))  # -sum_c weight_c log p_c
     smooth = _weighted_reduce(uniform, w, reduction, target.shape)
     return (1 - label_smoothing) * loss + (label_smoothing / log_probs.shape[class_dim]) * smooth
 
 
 def binary_cross_entropy(input, target, weight=None, *, reduction="mean"):
-    """-weight * (y log p + (1 - y) log(1 - p)) for probabilities p = ``input`` in [0, 1], any shape.
+    """-weight * (y log p + (1 - y) log(1 - p)) for probabilities p = ``input`` in [0, 1], any shape, and targets
+    y in [0, 1] of p's dtype.
 
-    Each log is clamped at -100 (torch's rule), so a confident wrong prediction costs 100, not infinity.
+    Each log is clamped at -100 (torch's rule), so a confident wrong prediction costs 100, not infinity. The weight
+    multiplies the loss in place, as in torch: the loss keeps p's dtype, and a weight may not enlarge it.
     """
+    _check_reduction(reduction)
     if target.shape != input.shape:
         raise ValueError(
             f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) is deprecated. "
             "Please ensure they have the same size."
         )
-    if ((input < 0) | (input > 1)).any():
-        raise RuntimeError("all elements of input should be between 0 and 1")
+    if target.dtype is not input.dtype:
+        raise RuntimeError(f"Found dtype {target.dtype.legacy_name} but expected {input.dtype.legacy_name}")
+    check_floating("binary_cross_entropy", input)
+    for name, t in (("input", input), ("target", target)):
+        if not ((t >= 0) & (t <= 1)).all():  # NaN fails both comparisons
+            raise RuntimeError(f"all elements of {name} should be between 0 and 1")
     loss = BinaryCrossEntropy.apply(input, target)
-    return named(_reduce(loss if weight is None else loss * weight, reduction), "BinaryCrossEntropyBackward0")
+    if weight is not None:
+        loss = loss.mul_(weight)
+    return named(_reduce(loss, reduction), "BinaryCrossEntropyBackward0")
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction="mean", pos_weight=None):
-    """binary_cross_entropy(sigmoid(x), y), computed stably from logits x = ``input``:
-    -weight * (pos_weight * y log σ(x) + (1 - y) log(1 - σ(x))).
+    """binary_cross_entropy(sigmoid(x), y) computed stably from logits x = ``input``, as torch computes it:
 
-    σ(x) is the softmax of the two logits [x, 0], so log σ(x) and log(1 - σ(x)) come from one stable log_softmax.
+        -weight * (pos_weight * y log σ(x) + (1 - y) log(1 - σ(x))) = weight * ((1 - y) x - l log σ(x)),
+        l = 1 + (pos_weight - 1) y                                         (as log(1 - σ(x)) = log σ(x) - x)
+
+    The loss is computed in place of 1 - y, so it has the target's dtype (log σ(x) has the input's); weight
+    multiplies it in place too, and may not enlarge it.
     """
+    _check_reduction(reduction)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
-    log_probs = stack([input, zeros_like(input)], dim=-1).log_softmax(-1)
-    log_p, log_not_p = log_probs[..., 0], log_probs[..., 1]
-    positive = target * log_p if pos_weight is None else pos_weight * target * log_p
-    loss = -(positive + (1 - target) * log_not_p)
-    return named(_reduce(loss if weight is None else loss * weight, reduction), "BinaryCrossEntropyWithLogitsBackward0")
+    check_floating("log_sigmoid_cpu", input)
+    log_sigmoid = LogSigmoid.apply(input)
+    if pos_weight is not None:
+        log_sigmoid = log_sigmoid * ((pos_weight - 1) * target + 1)
+    loss = (1 - target).mul_(input).sub_(log_sigmoid)
+    if weight is not None:
+        loss = loss.mul_(weight)
+    return named(_reduce(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0")
 
 
 # --------------------------------------------------------------------- regression losses
+def _broadcast_pair(input, target):
+    """``input`` and ``target`` expanded to their broadcast shape (torch.broadcast_tensors), as torch's regression
+    losses take them: their dtypes then promote as two tensors of that shape, so that a 0-d float64 target
+    makes the loss of a float32 input float64."""
+    shape = broadcast_shapes(input.shape, target.shape)
+    return input.expand(shape), target.expand(shape)
+
+
 def mse_loss(input, target, *, reduction="mean"):
-    """(x - y)^2 per element, then reduced."""
+    """(x - y)^2 per element of x and y broadcast together, then reduced."""
     _warn_if_broadcast(input, target)
+    input, target = _broadcast_pair(input, target)
     diff = input - target
     return named(_reduce(diff * diff, reduction), "MseLossBackward0")
 
 
 def l1_loss(input, target, *, reduction="mean"):
-    """|x - y| per element, then reduced."""
+    """|x - y| per element of x and y broadcast together, then reduced."""
     _warn_if_broadcast(input, target)
+    input, target = _broadcast_pair(input, target)
     return _reduce((input - target).abs(), reduction)
 
 

@@ -4,6 +4,8 @@ They differ in which elements share a mean and a variance: BatchNorm, each chann
 InstanceNorm, each (sample, channel); GroupNorm, each (sample, group of channels); LayerNorm, each sample's
 trailing ``normalized_shape`` elements.
 """
+import warnings
+
 from .. import dtypes
 from ..tensor import ones, tensor, zeros
 from . import functional as F
@@ -58,11 +60,6 @@ class _BatchNorm(_RunningStatsNorm):
         if input.dim() not in self.expected_dims:
             expected = " or ".join(f"{d}D" for d in self.expected_dims)
             raise ValueError(f"{type(self).__name__}: expected {expected} input (got {input.dim()}D input)")
-        if input.shape[1] != self.num_features:
-            raise ValueError(
-                f"{type(self).__name__}: expected input with {self.num_features} channels at dimension 1, "
-                f"but got input of size {list(input.shape)}"
-            )
         factor = self.momentum if self.momentum is not None else 0.0
         if self.training and self.track_running_stats:
             self.num_batches_tracked.add_(1)
@@ -98,6 +95,18 @@ class InstanceNorm2d(_RunningStatsNorm):
     def forward(self, input):
         if input.dim() not in (3, 4):
             raise ValueError(f"InstanceNorm2d: expected 3D or 4D input (got {input.dim()}D input)")
+        channels = input.shape[-3]
+        if channels != self.num_features:
+            if self.affine:
+                raise ValueError(
+                    f"expected input's size at dim={input.dim() - 3} to match num_features ({self.num_features}), "
+                    f"but got: {channels}."
+                )
+            warnings.warn(
+                f"input's size at dim={input.dim() - 3} does not match num_features. You can silence this warning "
+                "by not passing in num_features, which is not used because affine=False",
+                stacklevel=2,
+            )
         x = input if input.dim() == 4 else input.unsqueeze(0)
         factor = self.momentum if self.momentum is not None else 0.0
         use_input_stats = self.training or not self.track_running_stats

@@ -14,7 +14,7 @@ A plain backward (grad mode off) skips them for the one fused ``conv2d_backward`
 """
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
-from ..backends.geometry import pair
+from ..backends.geometry import conv_output_size, pair
 from ..device import check_same_device
 from ..tensor import Tensor
 from .shape import pad
@@ -110,9 +110,10 @@ class ConvWeightGrad(Function):
 
 
 def same_padding(kernel_size, dilation):
-    """Per-axis (before, after) padding that keeps the size at stride 1: d(k-1) split, the extra on the after side."""
+    """Per-axis (before, after) padding that keeps the size at stride 1: d(k-1) split, the extra on the after side,
+    halved towards zero as torch does (a kernel without taps, k = 0, thus gets the negative padding torch refuses)."""
     total = [d * (k - 1) for k, d in zip(kernel_size, dilation)]
-    return [(t // 2, t - t // 2) for t in total]
+    return [(int(t / 2), t - int(t / 2)) for t in total]
 
 
 def check_input_dims(name, x, spatial=2):
@@ -130,58 +131,107 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
     Output (N, C_out, H_out, W_out) with H_out = floor((H + 2p - d(kH - 1) - 1) / s) + 1 (likewise W).
     ``padding`` is an int, a pair, 'valid' (0) or 'same' (output size = input size; stride must be 1).
+    Argument checks follow torch's, in its order; an empty batch skips the kernel (see _empty_batch_conv2d).
     """
+    if not isinstance(padding, str):  # torch checks the bias first, except with a string padding
+        _check_bias_dtype(input, bias)
     x = check_input_dims("conv2d", input)
     stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
-    if groups <= 0:
-        raise RuntimeError("non-positive groups is not supported")
-    if min(stride) <= 0:
-        raise RuntimeError(f"conv2d: non-positive stride is not supported, got stride={list(stride)}")
-    if min(dilation) <= 0:
-        raise RuntimeError(f"conv2d: dilation should be greater than zero, got dilation={list(dilation)}")
     if weight.dim() != 4:
         raise RuntimeError(f"conv2d: expected weight to be 4-dimensional, but got weight of size {list(weight.shape)}")
     kernel_size = tuple(weight.shape[2:])
     if isinstance(padding, str):
-        if padding not in ("same", "valid"):
-            raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
-        if padding == "same" and stride != (1, 1):
-            raise ValueError("padding='same' is not supported for strided convolutions")
-        if padding == "valid":
-            padding = (0, 0)
-        else:
-            sides = same_padding(kernel_size, dilation)
-            if any(before != after for before, after in sides):
-                x = pad(x, (0, sides[1][1] - sides[1][0], 0, sides[0][1] - sides[0][0]))
-            padding = (sides[0][0], sides[1][0])
+        x, padding = _string_padding(x, padding, kernel_size, stride, dilation)
     padding = pair(padding, "padding")
+    _check_shapes(x, weight, bias, stride, padding, dilation, groups)
+    check_same_device(x, weight, bias)
+    if x.shape[0] == 0:
+        out = _empty_batch_conv2d(x, weight, bias, stride, padding, dilation)
+    else:
+        _check_kernel_arguments(x, weight, dilation)
+        _check_bias_dtype(x, bias)
+        out = Conv2d.apply(x, weight, bias, stride, padding, dilation, groups)
+    return out if input.dim() == 4 else out.squeeze(0)
+
+
+def _string_padding(x, padding, kernel_size, stride, dilation):
+    """``padding`` 'valid' or 'same' as (x, an int pair): 'same' pads an odd total d(k - 1) by one more after
+    than before, added to x here so that the kernels see a symmetric padding."""
+    if padding not in ("same", "valid"):
+        raise RuntimeError(f"Invalid padding string: '{padding}'")
+    if padding == "same" and stride != (1, 1):
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
+    if padding == "valid":
+        return x, (0, 0)
+    (top, bottom), (left, right) = same_padding(kernel_size, dilation)
+    if bottom > top or right > left:  # (one less after, from k = 0, would be cropped; the kernel is refused anyway)
+        x = pad(x, (0, max(right - left, 0), 0, max(bottom - top, 0)))
+    return x, (top, left)
+
+
+def _check_shapes(x, weight, bias, stride, padding, dilation, groups):
+    """torch's checks of the convolution's arguments against each other (its check_shape_forward)."""
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
     if min(padding) < 0:
-        raise RuntimeError(f"conv2d: negative padding is not supported, got padding={list(padding)}")
-    if weight.shape[0] % groups:
+        raise RuntimeError(f"negative padding is not supported, got padding={list(padding)}")
+    if min(stride) <= 0:
+        raise RuntimeError(f"non-positive stride is not supported, got stride={list(stride)}")
+    if min(dilation) < 0:
+        raise RuntimeError(f"dilation should be greater than zero, got dilation={list(dilation)}")
+    if weight.shape[0] < groups or weight.shape[0] % groups:
         raise RuntimeError(
-            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight of "
-            f"size {list(weight.shape)} instead"
+            f"Given groups={groups}, expected weight to be at least {groups} and divisible by {groups} at dimension 0, "
+            f"but got weight of size {list(weight.shape)} instead"
         )
     if x.shape[1] != weight.shape[1] * groups:
         raise RuntimeError(
             f"Given groups={groups}, weight of size {list(weight.shape)}, expected input{list(x.shape)} to have "
             f"{weight.shape[1] * groups} channels, but got {x.shape[1]} channels instead"
         )
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise RuntimeError(
+            f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with {weight.shape[0]} "
+            f"elements, but got bias of size {list(bias.shape)} instead"
+        )
     padded = tuple(n + 2 * p for n, p in zip(x.shape[2:], padding))
-    effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation))
+    effective = tuple(d * (k - 1) + 1 for k, d in zip(weight.shape[2:], dilation))
     if any(e > n for e, n in zip(effective, padded)):
         raise RuntimeError(
-            f"conv2d: calculated padded input size per channel: ({padded[0]} x {padded[1]}). Kernel size: "
+            f"Calculated padded input size per channel: ({padded[0]} x {padded[1]}). Kernel size: "
             f"({effective[0]} x {effective[1]}). Kernel size can't be greater than actual input size"
         )
-    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
-        raise RuntimeError(f"conv2d: expected bias of shape [{weight.shape[0]}], but got {list(bias.shape)}")
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.dtype is not x.dtype:
-            raise RuntimeError(f"conv2d: input type ({x.dtype}) and {name} type ({t.dtype}) should be the same")
-    check_same_device(x, weight, bias)
-    out = Conv2d.apply(x, weight, bias, stride, padding, dilation, groups)
-    return out if input.dim() == 4 else out.squeeze(0)
+
+
+def _check_kernel_arguments(x, weight, dilation):
+    """What torch's kernels check, beyond _check_shapes: they run only on a non-empty batch."""
+    kh, kw = weight.shape[2:]
+    if min(kh, kw) <= 0:
+        raise RuntimeError(f"kernel size should be greater than zero, but got kernel_height: {kh} kernel_width: {kw}")
+    if min(dilation) <= 0:
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
+    if weight.dtype is not x.dtype:
+        raise RuntimeError(
+            f"expected scalar type {x.dtype.legacy_name} but found {weight.dtype.legacy_name} "
+            "(conv2d's input and weight must have the same dtype)"
+        )
+
+
+def _check_bias_dtype(x, bias):
+    if bias is not None and bias.dtype is not x.dtype:
+        raise RuntimeError(f"Input type ({x.dtype.c_name}) and bias type ({bias.dtype.c_name}) should be the same")
+
+
+def _empty_batch_conv2d(x, weight, bias, stride, padding, dilation):
+    """torch's convolution of an empty batch runs no kernel: its output, (0, C_out, H_out, W_out), is the (empty)
+    input times weight[0, 0, 0, 0] plus bias[0], so that it still depends on them (and an empty weight raises
+    IndexError). A zero dilation or a weight of another dtype, refused by the kernels, passes."""
+    out = x * weight.reshape(-1)[0]
+    if bias is not None:
+        out = out + bias[0]
+    out_hw = [conv_output_size(n, k, s, p, d) for n, k, s, p, d in zip(x.shape[2:], weight.shape[2:], stride, padding,
+                                                                        dilation)]
+    return out.reshape(0, weight.shape[0], *out_hw)
 
 
 def corr2d(X, K):

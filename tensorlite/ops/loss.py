@@ -4,7 +4,9 @@
     d loss / d x = (softmax(x) - onehot(t)) / N
 
 One forward kernel and one backward pass instead of the dozen small ops the general ``cross_entropy``
-composes (log-softmax, gather, masks, weights); the general form handles everything else.
+composes (log-softmax, gather, masks, weights); the general form handles everything else. Beside it, the
+elementwise pieces of the binary losses whose gradients torch writes by hand: ``BinaryCrossEntropy`` and
+``LogSigmoid``.
 """
 import math
 
@@ -71,3 +73,23 @@ class BinaryCrossEntropy(Function):
 def _clamped_log(p):
     """log(p) clamped below at -100, computed on p kept above e^-101 so that log never sees 0."""
     return p.clamp(min=math.exp(-101.0)).log().clamp(min=-100.0)
+
+
+class LogSigmoid(Function):
+    """log σ(x) = min(x, 0) - log(1 + exp(-|x|)), torch's formula: no exp overflows, whatever x. The log is taken in
+    float64 and rounded once to x's dtype, as accurate as torch's log1p where exp(-|x|) is small next to 1.
+
+        d/dx log σ(x) = 1 - σ(x) = σ(-x)
+    """
+
+    node_name = "LogSigmoidBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.clamp(max=0) - ((-x.abs()).double().exp() + 1).log().to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (-x).sigmoid()

@@ -62,8 +62,9 @@ class BatchNorm(Function):
         return Tensor(grad_x, grad.device), grad_weight, grad_bias, None, None, None, None
 
 
-def _check_floating(kernel, x):
-    """Normalising integers would give zeros (and an infinite running variance): torch refuses, and so do we."""
+def check_floating(kernel, x):
+    """Refuse a non-floating ``x`` as torch's floating-point-only ``kernel`` does (normalising integers would give
+    zeros, and an infinite running variance)."""
     if not x.dtype.is_floating_point:
         raise NotImplementedError(f'"{kernel}" not implemented for \'{x.dtype.legacy_name}\'')
 
@@ -72,22 +73,40 @@ def _per_channel(v, ndim):
     return v.reshape((1, -1) + (1,) * (ndim - 2))
 
 
+def _verify_batch_size(size):
+    """A single value per channel has no variance to normalise by: torch refuses to train on it (size [N, C, *])."""
+    if size[0] * math.prod(size[2:]) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Normalise each channel of ``input`` (N, C, *): with the batch's statistics when ``training`` (and update the
     running ones), else with ``running_mean`` / ``running_var``."""
-    _check_floating("batch_norm", input)
+    if training:
+        _verify_batch_size(input.shape)
+    if training and eps <= 0.0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    if eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps):
+    """batch_norm past the checks of torch's Python layer, which instance norm skips as torch's does."""
     if input.dim() < 2:
         raise ValueError(f"batch_norm: expected at least 2D input (got {input.dim()}D input)")
+    if input.numel() == 0:
+        return _empty_batch_norm(input, weight, bias)
+    for name, stats in (("running_mean", running_mean), ("running_var", running_var)):
+        if stats is None and not training:
+            raise RuntimeError(f"{name} must be defined in evaluation mode")
     channels = input.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
         if t is not None and t.numel() != channels:
-            raise RuntimeError(f"batch_norm: {name} should contain {channels} elements not {t.numel()}")
+            raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
+    check_floating("batch_norm", input)
     if training:
-        if input.numel() // channels <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
         return BatchNorm.apply(input, weight, bias, running_mean, running_var, momentum, eps)
-    if running_mean is None or running_var is None:
-        raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
     scale = (running_var + eps) ** -0.5
     if weight is not None:
         scale = scale * weight
@@ -97,22 +116,45 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return input * _per_channel(scale, input.dim()) + _per_channel(shift, input.dim())
 
 
+def _empty_batch_norm(input, weight, bias):
+    """torch's batch norm of an input without elements: no statistics, no running-statistics update, and a copy of
+    the input times weight[0] plus bias[0] (an IndexError when they are empty too), so that gradients reach them."""
+    out = input.clone()
+    if weight is not None:
+        out = out * weight[0]
+    return out + bias[0] if bias is not None else out
+
+
 def _normalise_rows(x, rows, eps):
-    """View x as (1, rows, rest) and normalise each row with its own mean and variance."""
+    """View x as (1, rows, rest) and normalise each row with its own mean and variance (nothing to do when x
+    is empty)."""
+    if x.numel() == 0:
+        return x.clone()
     return BatchNorm.apply(x.reshape(1, rows, -1), None, None, None, None, 0.0, eps).reshape(x.shape)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the last ``len(normalized_shape)`` dimensions, then y * weight + bias (shaped like them)."""
-    _check_floating("LayerNormKernelImpl", input)
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    if tuple(input.shape[input.dim() - len(normalized_shape):]) != normalized_shape:
+    if not normalized_shape:
+        raise RuntimeError(
+            "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one element, but got "
+            "normalized_shape = []"
+        )
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != normalized_shape:
+            raise RuntimeError(
+                f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape {list(t.shape)} "
+                f"and normalized_shape = {list(normalized_shape)}"
+            )
+    leading = input.dim() - len(normalized_shape)
+    if leading < 0 or tuple(input.shape[leading:]) != normalized_shape:
         raise RuntimeError(
             f"Given normalized_shape={list(normalized_shape)}, expected input with shape [*, "
             f"{', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}"
         )
-    rows = input.numel() // math.prod(normalized_shape)
-    out = _normalise_rows(input, rows, eps)
+    check_floating("LayerNormKernelImpl", input)
+    out = _normalise_rows(input, math.prod(input.shape[:leading]), eps)
     if weight is not None:
         out = out * weight
     return out + bias if bias is not None else out
@@ -120,31 +162,54 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Split the C channels of (N, C, *) into ``num_groups`` groups; normalise each (sample, group), then per-channel affine."""
-    _check_floating("GroupNormKernelImpl", input)
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
     n, c = input.shape[:2]
+    _verify_batch_size([n * c // num_groups, num_groups] + list(input.shape[2:]))
+    if num_groups <= 0:
+        raise RuntimeError(f"Expected num groups to be greater than 0, got {num_groups}")
     if c % num_groups:
         raise RuntimeError(
             f"Expected number of channels in input to be divisible by num_groups, but got input of shape "
             f"{list(input.shape)} and num_groups={num_groups}"
         )
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.dim() != 1 or t.numel() != c):
+            raise RuntimeError(
+                f"Expected {name} to be a vector of size equal to the number of channels in input, but got {name} of "
+                f"shape {list(t.shape)} and input of shape {list(input.shape)}"
+            )
+    check_floating("GroupNormKernelImpl", input)
     out = _normalise_rows(input, n * num_groups, eps)
     return _affine(out, weight, bias)
+
+
+def _verify_spatial_size(size):
+    """A single value per plane has no variance to normalise by: torch refuses it (size [N, C, *])."""
+    if math.prod(size[2:]) == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {size}")
 
 
 def instance_norm(
     input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True, momentum=0.1, eps=1e-5
 ):
-    """Normalise each (sample, channel) plane of (N, C, *) on its own, then per-channel affine. Running statistics,
-    when given, move towards the batch average of the per-plane means and unbiased variances."""
-    _check_floating("batch_norm", input)
-    if not use_input_stats:
-        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    """Normalise each (sample, channel) plane of (N, C, *) on its own, then per-channel affine: batch norm of the
+    (1, N*C, *) view, with each per-channel argument repeated N times (torch's definition, its errors included).
+    With ``use_input_stats``, running statistics, when given, become the average over the samples of the N copies
+    that batch norm updated (NaN for an empty batch, as in torch)."""
+    if use_input_stats:
+        _verify_spatial_size(input.shape)
+    elif running_mean is None or running_var is None:
+        raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
     n, c = input.shape[:2]
-    if running_mean is not None:
-        planes = input.detach().reshape(n, c, -1)
-        running_mean.mul_(1 - momentum).add_(planes.mean(dim=2).mean(dim=0) * momentum)
-        running_var.mul_(1 - momentum).add_(planes.var(dim=2).mean(dim=0) * momentum)
-    return _affine(_normalise_rows(input, n * c, eps), weight, bias)
+    # batch norm updates the running copies in place: clone them, as repeat may return a read-only view
+    running = [None if t is None else t.repeat(n).clone() for t in (running_mean, running_var)]
+    weight, bias = (None if t is None else t.repeat(n) for t in (weight, bias))
+    out = _batch_norm(input.reshape(1, n * c, *input.shape[2:]), *running, weight, bias, use_input_stats, momentum, eps)
+    for stats, copies in zip((running_mean, running_var), running):
+        if stats is not None and use_input_stats:
+            stats.copy_(copies.reshape(n, c).mean(dim=0))
+    return out.reshape(input.shape)
 
 
 def _affine(x, weight, bias):

@@ -11,6 +11,7 @@ from ..autograd.grad_mode import is_grad_enabled
 from ..backends.geometry import pair, pool_output_size
 from ..tensor import Tensor
 from .conv import check_input_dims
+from .norm import check_floating
 from .shape import stack
 
 
@@ -96,6 +97,28 @@ class AvgPool2dBackward(Function):
         return (AvgPool2d.apply(grad_grad_x, *ctx.args), None) + (None,) * 6
 
 
+class EmptyAdaptiveAvgPool2d(Function):
+    """adaptive_avg_pool2d with no element to output (an empty batch, or a zero output size): an empty
+    (N, C, H_out, W_out) of x's dtype, whatever it is, since no kernel runs. Its gradient is empty too, but, as
+    torch's, the backward refuses an output of zero height or width."""
+
+    node_name = "AdaptiveAvgPool2DBackward0"
+
+    @staticmethod
+    def forward(ctx, x, out_hw):
+        ctx.input_shape = x.shape
+        return Tensor(x._backend.zeros(x.shape[:2] + tuple(out_hw), x.dtype.numpy), x.device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if 0 in grad.shape[2:]:
+            raise RuntimeError(
+                "adaptive_avg_pool2d_backward(): Expected grad_output to have non-zero size for non-batch dimensions, "
+                f"but grad_output has sizes {list(grad.shape)} with dimension {grad.shape.index(0, 2)} being empty"
+            )
+        return Tensor(grad._backend.zeros(ctx.input_shape, grad.dtype.numpy), grad.device), None
+
+
 def pool_arguments(name, x, kernel_size, stride, padding, dilation, ceil_mode):
     """Check pooling arguments as torch does and return them as pairs: (kernel_size, stride, padding, dilation)."""
     kernel_size = pair(kernel_size, "kernel_size")
@@ -156,16 +179,47 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed (H_out, W_out): cell (i, j) averages rows floor(i H / H_out) .. ceil((i+1) H / H_out)
-    and the same for columns. Divisible sizes use one avg_pool2d; others average each cell's window."""
+    and the same for columns. Divisible sizes use one avg_pool2d; others average each cell's window. As in torch, an
+    output of 1 x 1 is the mean over H and W (for any input of at least 2 dims)."""
+    out_hw = _adaptive_output_size(output_size, input.shape)
+    if out_hw == (1, 1):
+        return input.mean(dim=(-1, -2), keepdim=True)
     x = check_input_dims("adaptive_avg_pool2d", input)
-    out_hw = tuple(n if o is None else o for n, o in zip(x.shape[2:], pair(output_size, "output_size")))
+    if 0 in x.shape[2:]:
+        raise RuntimeError(
+            f"adaptive_avg_pool2d(): Expected input to have non-zero size for non-batch dimensions, but input has "
+            f"sizes {list(input.shape)} with dimension {input.dim() - 2 + x.shape[2:].index(0)} being empty"
+        )
+    if x.numel() * math.prod(out_hw) == 0:
+        out = EmptyAdaptiveAvgPool2d.apply(x, out_hw)
+    else:
+        out = _adaptive_avg_pool2d(x, out_hw)
+    return out if input.dim() == 4 else out.squeeze(0)
+
+
+def _adaptive_output_size(output_size, input_shape):
+    """``output_size`` as (H_out, W_out): an int for both, or a pair in which None keeps the input's size."""
+    out_hw = pair(output_size, "output_size")
+    if isinstance(output_size, (tuple, list)):
+        if len(input_shape) <= len(output_size):
+            raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+        out_hw = tuple(n if o is None else o for n, o in zip(input_shape[-2:], out_hw))
+    if min(out_hw) < 0:
+        raise RuntimeError(
+            "adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 but received "
+            f"{{{out_hw[0]}, {out_hw[1]}}}"
+        )
+    return out_hw
+
+
+def _adaptive_avg_pool2d(x, out_hw):
+    """adaptive_avg_pool2d of a non-empty (N, C, H, W) x to a non-empty out_hw."""
+    check_floating("adaptive_avg_pool2d", x)
     h, w = x.shape[2:]
     if h % out_hw[0] == 0 and w % out_hw[1] == 0:
         kernel = (h // out_hw[0], w // out_hw[1])
-        out = AvgPool2d.apply(x, kernel, kernel, (0, 0), False, True, None)
-    else:
-        rows = [(i * h // out_hw[0], math.ceil((i + 1) * h / out_hw[0])) for i in range(out_hw[0])]
-        cols = [(j * w // out_hw[1], math.ceil((j + 1) * w / out_hw[1])) for j in range(out_hw[1])]
-        cells = [x[:, :, r0:r1, c0:c1].mean(dim=(2, 3)) for r0, r1 in rows for c0, c1 in cols]
-        out = stack(cells, dim=-1).reshape(x.shape[0], x.shape[1], *out_hw)
-    return out if input.dim() == 4 else out.squeeze(0)
+        return AvgPool2d.apply(x, kernel, kernel, (0, 0), False, True, None)
+    rows = [(i * h // out_hw[0], math.ceil((i + 1) * h / out_hw[0])) for i in range(out_hw[0])]
+    cols = [(j * w // out_hw[1], math.ceil((j + 1) * w / out_hw[1])) for j in range(out_hw[1])]
+    cells = [x[:, :, r0:r1, c0:c1].mean(dim=(2, 3)) for r0, r1 in rows for c0, c1 in cols]
+    return stack(cells, dim=-1).reshape(x.shape[0], x.shape[1], *out_hw)

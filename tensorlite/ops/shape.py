@@ -145,7 +145,8 @@ def expand(x, sizes):
 
 
 def repeat(x, sizes):
-    """Tile ``x`` ``sizes[i]`` times along dim i: view as (1, n_i) pairs, expand to (r_i, n_i), merge."""
+    """Tile ``x`` ``sizes[i]`` times along dim i: view as (1, n_i) pairs, expand to (r_i, n_i), merge, and copy
+    (the merged expansion can still be a view of ``x``, which a write would change)."""
     sizes = _size(sizes)
     if len(sizes) < x.dim():
         raise RuntimeError(
@@ -154,7 +155,7 @@ def repeat(x, sizes):
     shape = (1,) * (len(sizes) - x.dim()) + x.shape
     pairs = x.reshape([m for n in shape for m in (1, n)])
     tiled = pairs.expand([m for r, n in zip(sizes, shape) for m in (r, n)])
-    return tiled.reshape([r * n for r, n in zip(sizes, shape)])
+    return named(Clone.apply(tiled.reshape([r * n for r, n in zip(sizes, shape)])), "RepeatBackward0")
 
 
 class Pad(Function):

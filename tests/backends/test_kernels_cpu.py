@@ -158,11 +158,10 @@ def test_batch_norm_matches_reference(shape, affine, dtype, layout, seed):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_batch_norm_sums_long_channels_far_from_zero(dtype):
-    """Channels of several SUM_BLOCKs (the last one partial), with a mean large next to the spread: the
-    blocks summed in the input's dtype still match the float64 reference."""
+    """Long channels (1517 values per image) with a mean large next to the spread still match the float64
+    reference."""
     rng = np.random.default_rng(0)
-    shape = (3, 2, 37, 41)  # 1517 values per image and channel
-    assert shape[2] * shape[3] > norm.SUM_BLOCK
+    shape = (3, 2, 37, 41)
     x = (rng.standard_normal(shape) * 3 + 100).astype(dtype)
     weight, bias, grad_out = (array(rng, s, dtype) for s in ((2,), (2,), shape))
     out, mean, invstd = fast.batch_norm_forward(x, weight, bias, 1e-5)
@@ -172,6 +171,21 @@ def test_batch_norm_sums_long_channels_far_from_zero(dtype):
                              ref.batch_norm_backward(grad_out.astype(np.float64), x.astype(np.float64), weight,
                                                      mean, invstd)):
         assert_close(got, expected, dtype)
+
+
+def test_batch_norm_statistics_accumulate_in_float64():
+    """float32 channels whose squares overflow float32 (values near 1e20), or whose float32 sum rounds away from
+    a constant, normalise as in float64 (as torch's CPU kernels, whose acc_type of float is double)."""
+    x = np.zeros((4, 2, 3), dtype=np.float32)
+    x[0, 0, 0] = 1e20              # channel 0: one outlier among 12, x_hat = sqrt(11) there, -1 / sqrt(11) elsewhere
+    x[:, 1] = 3.4008632            # channel 1: a constant, x_hat = 0
+    out, mean, invstd = fast.batch_norm_forward(x, None, None, 1e-5)
+    expected = np.full(12, -(11 ** -0.5))
+    expected[0] = 11 ** 0.5
+    np.testing.assert_allclose(out[:, 0].ravel(), expected, rtol=1e-6)
+    np.testing.assert_array_equal(out[:, 1], 0)
+    grad_x, grad_weight, _ = fast.batch_norm_backward(np.ones_like(x), x, None, mean, invstd)
+    assert np.isfinite(grad_weight).all() and np.isfinite(grad_x).all()
 
 
 @pytest.mark.parametrize("x_shape, w_shape, padding", [
@@ -241,6 +255,18 @@ def test_pool_edge_cases(x_shape, kernel, padding, ceil_mode):
     for count_include_pad in (False, True):
         assert_close(fast.avg_pool2d_forward(x, *geometry, ceil_mode, count_include_pad, None),
                      ref.avg_pool2d_forward(x, *geometry, ceil_mode, count_include_pad, None), np.float64)
+
+
+@BACKENDS
+def test_pooling_an_empty_batch(kernels):
+    """No planes at all (N = 0): empty outputs, and gradients of the input's (empty) shape."""
+    x = np.zeros((0, 3, 4, 4))
+    out, indices = kernels.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), False)
+    assert out.shape == indices.shape == (0, 3, 2, 2)
+    assert kernels.max_pool2d_backward(np.zeros(out.shape), indices, x.shape).shape == x.shape
+    out = kernels.avg_pool2d_forward(x, (2, 2), (2, 2), (0, 0), False, True, None)
+    assert out.shape == (0, 3, 2, 2)
+    assert kernels.avg_pool2d_backward(out, x.shape, (2, 2), (2, 2), (0, 0), False, True, None).shape == x.shape
 
 
 @BACKENDS

@@ -79,7 +79,8 @@ def materialize(value, lib, leaves):
 
 def run(op, sample, lib, layer_state=None):
     """Call ``op`` on ``sample`` under ``lib``. A layer is built from the sample's constructor arguments and,
-    when ``layer_state`` is given (the tensorlite layer's parameters and buffers), loaded with it."""
+    when ``layer_state`` is given (the tensorlite layer's parameters and buffers), loaded with it (in float64
+    if the state is)."""
     leaves = []
     try:
         args = materialize(sample.args, lib, leaves)
@@ -96,6 +97,8 @@ def run(op, sample, lib, layer_state=None):
 
 def _build_layer(op, sample, lib, state):
     layer = op.layer(lib)(*materialize(sample.init, lib, []), **materialize(sample.init_kwargs, lib, []))
+    if state is not None and any(value.dtype == np.float64 for value in state.values()):
+        layer = layer.double()
     if state is not None:
         with torch.no_grad():
             for name, value in layer.state_dict().items():
@@ -104,7 +107,7 @@ def _build_layer(op, sample, lib, state):
 
 
 def _state_of(layer):
-    return {name: _numpy(value) for name, value in layer.state_dict().items()}
+    return {name: _numpy(value).copy() for name, value in layer.state_dict().items()}  # buffers change in place
 
 
 def _numpy(tensor):
@@ -288,7 +291,9 @@ def _compare_gradients(op, ours, theirs, cast=False):
     except RuntimeError as error:
         their_grads = error
     try:
-        our_grads = tl.autograd.grad(our_outputs, ours.leaves, [tl.tensor(u) for u in upstream], allow_unused=True)
+        our_grads = tl.autograd.grad(  # retained: the float64 comparison may ask again
+            our_outputs, ours.leaves, [tl.tensor(u) for u in upstream], retain_graph=True, allow_unused=True
+        )
     except Exception as error:  # noqa: BLE001
         our_grads = error
     if isinstance(their_grads, Exception) or isinstance(our_grads, Exception):

@@ -191,7 +191,7 @@ def test_dropout2d_zeroes_whole_channels():
 # ------------------------------------------------------------------ bad input
 @pytest.mark.parametrize("shape", [(8, 8), (1, 1, 1, 8, 8)])
 def test_conv2d_rejects_2d_and_5d_input(shape):
-    with pytest.raises(RuntimeError, match=r"expected 3D \(unbatched\) or 4D \(batched\) input"):
+    with pytest.raises(RuntimeError, match=r"Expected 3D \(unbatched\) or 4D \(batched\) input to conv2d"):
         nn.Conv2d(1, 1, 3)(tl.ones(*shape))
 
 
@@ -213,10 +213,11 @@ def test_conv2d_groups_must_divide_channels():
 
 
 def test_conv2d_negative_padding_and_zero_stride():
-    with pytest.raises(ValueError, match="negative padding is not supported"):
-        nn.Conv2d(1, 1, 3, padding=-1)
-    with pytest.raises(ValueError, match="non-positive stride is not supported"):
-        nn.Conv2d(1, 1, 3, stride=0)
+    """As torch, the layer takes them and its call refuses them, as F.conv2d does."""
+    with pytest.raises(RuntimeError, match="negative padding is not supported"):
+        nn.Conv2d(1, 1, 3, padding=-1)(tl.ones(1, 1, 4, 4))
+    with pytest.raises(RuntimeError, match="non-positive stride is not supported"):
+        nn.Conv2d(1, 1, 3, stride=0)(tl.ones(1, 1, 4, 4))
     with pytest.raises(RuntimeError, match="negative padding is not supported"):
         F.conv2d(tl.ones(1, 1, 4, 4), tl.ones(1, 1, 3, 3), padding=-1)
     with pytest.raises(RuntimeError, match="non-positive stride is not supported"):
@@ -260,5 +261,163 @@ def test_batch_norm_errors():
         nn.BatchNorm1d(10)(tl.ones(1, 10))
     with pytest.raises(ValueError, match=r"BatchNorm2d: expected 4D input \(got 3D input\)"):
         nn.BatchNorm2d(3)(tl.ones(3, 4, 4))
-    with pytest.raises(ValueError, match=r"expected input with 3 channels at dimension 1"):
+    with pytest.raises(RuntimeError, match=r"running_mean should contain 4 elements not 3"):
         nn.BatchNorm2d(3)(tl.ones(2, 4, 4, 4))
+
+
+# ------------------------------------------------------------------ torch's edge cases (the conformance harness)
+def test_conv2d_kernel_of_size_zero_is_refused():
+    with pytest.raises(RuntimeError, match="kernel size should be greater than zero, but got kernel_height: 0 kernel_width: 0"):
+        F.conv2d(tl.ones(1, 2, 4, 4), tl.ones(3, 2, 0, 0))
+
+
+def test_conv2d_of_an_empty_batch_runs_no_kernel():
+    """torch checks only the shapes of an empty batch: a zero dilation and a weight of another dtype pass, the
+    output is input * weight[0, 0, 0, 0] + bias[0] (so an empty weight raises IndexError), the gradients zeros."""
+    x = tl.ones(0, 2, 5, 5, requires_grad=True)
+    w = tl.ones(3, 2, 2, 2, dtype=tl.float64, requires_grad=True)
+    b = tl.ones(3, requires_grad=True)
+    out = F.conv2d(x, w, b, dilation=0)
+    assert out.shape == (0, 3, 5, 5) and out.dtype is tl.float32 and out.requires_grad
+    out.sum().backward()
+    assert w.grad.dtype is tl.float64 and not w.grad.any() and not b.grad.any()
+    with pytest.raises(IndexError):
+        F.conv2d(x, tl.ones(3, 2, 0, 0))
+
+
+def test_conv2d_bias_dtype():
+    """The bias must have the input's dtype. With an int padding torch checks it before anything else; with a
+    string padding only its kernels do (they run on a non-empty batch; some of them cast the bias instead, which
+    tensorlite does not)."""
+    x, w, b64 = tl.ones(1, 2, 5, 5), tl.ones(3, 2, 3, 3), tl.zeros(3, dtype=tl.float64)
+    with pytest.raises(RuntimeError, match=r"Input type \(float\) and bias type \(double\) should be the same"):
+        F.conv2d(x, w, b64, stride=0)
+    with pytest.raises(RuntimeError, match=r"Input type \(float\) and bias type \(double\) should be the same"):
+        F.conv2d(x, w, b64, padding="same")
+    assert F.conv2d(tl.ones(0, 2, 5, 5), w, b64, padding="same").shape == (0, 3, 5, 5)
+
+
+def test_conv2d_padding_string_errors_are_runtime_errors():
+    x, w = tl.ones(1, 1, 4, 4), tl.ones(1, 1, 3, 3)
+    with pytest.raises(RuntimeError, match="padding='same' is not supported for strided convolutions"):
+        F.conv2d(x, w, stride=2, padding="same")
+    with pytest.raises(RuntimeError, match="Invalid padding string: 'full'"):
+        F.conv2d(x, w, padding="full")
+
+
+def test_conv2d_weight_needs_an_output_channel_per_group():
+    with pytest.raises(RuntimeError, match="expected weight to be at least 1"):
+        F.conv2d(tl.ones(1, 2, 4, 4), tl.ones(0, 2, 1, 1))
+
+
+def test_adaptive_avg_pool2d_to_an_empty_output():
+    """Any dtype goes, since no kernel runs; as in torch, the backward refuses a zero output size, not an empty
+    batch."""
+    x = tl.ones(1, 2, 3, requires_grad=True)
+    out = F.adaptive_avg_pool2d(x, 0)
+    assert out.shape == (1, 0, 0) and out.requires_grad
+    assert nn.AdaptiveAvgPool2d((0, 2))(tl.ones(1, 2, 3, dtype=tl.int64)).dtype is tl.int64
+    with pytest.raises(RuntimeError, match="Expected grad_output to have non-zero size for non-batch dimensions"):
+        out.sum().backward()
+    x = tl.ones(0, 2, 4, 4, requires_grad=True)
+    F.adaptive_avg_pool2d(x, 3).sum().backward()
+    assert x.grad.shape == x.shape
+
+
+def test_adaptive_avg_pool2d_refuses_integers():
+    x = tl.ones(1, 1, 2, 3, dtype=tl.int32)
+    with pytest.raises(NotImplementedError, match="\"adaptive_avg_pool2d\" not implemented for 'Int'"):
+        F.adaptive_avg_pool2d(x, 2)
+    with pytest.raises(RuntimeError, match="mean"):  # to 1 x 1, torch takes the mean over H and W
+        F.adaptive_avg_pool2d(x, 1)
+
+
+def test_max_pool2d_of_an_empty_batch_has_a_gradient():
+    x = tl.zeros(0, 3, 6, 3, dtype=tl.float64, requires_grad=True)
+    F.max_pool2d(x, 2, stride=1, ceil_mode=True).sum().backward()
+    assert x.grad.shape == x.shape
+
+
+def test_batch_norm_checks_channels_against_its_tensors():
+    """As torch, the channels are checked against the running statistics and the affine parameters, not against
+    num_features: a layer without either takes any number of channels."""
+    with pytest.raises(RuntimeError, match="weight should contain 2 elements not 1"):
+        nn.BatchNorm2d(1, track_running_stats=False)(tl.ones(3, 2, 1, 1))
+    assert nn.BatchNorm2d(1, affine=False, track_running_stats=False)(tl.ones(3, 2, 1, 1)).shape == (3, 2, 1, 1)
+
+
+def test_batch_norm_of_an_empty_batch():
+    """No statistics and no running update: torch returns input * weight[0] + bias[0], an IndexError for an empty
+    weight."""
+    norm = nn.BatchNorm1d(3)
+    norm(tl.ones(0, 3, requires_grad=True)).sum().backward()
+    assert norm.running_mean.tolist() == [0, 0, 0] and norm.weight.grad.tolist() == [0, 0, 0]
+    with pytest.raises(IndexError):
+        F.batch_norm(tl.ones(0, 3), None, None, tl.ones(0), training=True)
+
+
+def test_batch_norm_eps_must_be_positive_when_training():
+    with pytest.raises(ValueError, match="batch_norm eps must be positive during training, but got 0"):
+        F.batch_norm(tl.ones(2, 3), None, None, training=True, eps=0)
+
+
+def test_norm_statistics_of_float32_accumulate_in_float64():
+    """A square near 1e40 overflows float32, not the float64 sums: one 1e20 among four values normalises to
+    sqrt(3), as in torch (whose CPU acc_type of float is double)."""
+    out = nn.BatchNorm1d(1, affine=False)(tl.tensor([[1e20], [0.0], [0.0], [0.0]]))
+    np.testing.assert_allclose(out.numpy().ravel(), [3 ** 0.5] + [-(3 ** -0.5)] * 3, rtol=1e-6)
+    np.testing.assert_allclose(F.group_norm(tl.tensor([[-0.0, 1e20]]), 1).numpy(), [[-1.0, 1.0]], rtol=1e-6)
+
+
+def test_batch_norm_gradient_with_an_infinite_weight_is_infinite():
+    """torch's grouping, (g - mean(g) - (x - mean) k) * invstd * weight: an infinite weight gives infinite
+    gradients, not inf - inf = NaN."""
+    x = tl.tensor([[1.0], [2.0], [4.0]], requires_grad=True)
+    out = F.batch_norm(x, None, None, tl.tensor([float("inf")]), None, training=True)
+    (grad,) = tl.autograd.grad([out], [x], [tl.tensor([[1.0], [0.0], [0.0]])])
+    assert np.isinf(grad.numpy()).all()
+
+
+def test_layer_norm_of_empty_inputs():
+    assert F.layer_norm(tl.ones(3, 0), (0,)).shape == (3, 0)
+    weight = tl.ones(2, requires_grad=True)
+    F.layer_norm(tl.ones(0, 2, requires_grad=True), (2,), weight).sum().backward()
+    assert weight.grad.tolist() == [0, 0]
+
+
+def test_layer_norm_checks_the_weight_shape():
+    with pytest.raises(RuntimeError, match=r"Expected weight to be of same shape as normalized_shape, but got weight "
+                                           r"of shape \[3\] and normalized_shape = \[2\]"):
+        F.layer_norm(tl.ones(4, 2), (2,), tl.ones(3))
+
+
+def test_group_norm_needs_more_than_one_value_per_group():
+    with pytest.raises(ValueError, match=r"Expected more than 1 value per channel when training, got input size \[1, 3\]"):
+        F.group_norm(tl.ones(1, 3), 3)
+
+
+def test_instance_norm_needs_more_than_one_spatial_element():
+    """Even in evaluation, when the layer does not track running statistics (it then uses the input's)."""
+    with pytest.raises(ValueError, match=r"Expected more than 1 spatial element when training, got input size "
+                                         r"tensorlite.Size\(\[1, 1, 1, 1\]\)"):
+        nn.InstanceNorm2d(1).eval()(tl.ones(1, 1, 1, 1))
+
+
+def test_instance_norm_of_an_empty_batch():
+    """Batch norm of the (1, N*C, H, W) view, every per-channel argument repeated N times: with N = 0 the affine
+    weight is empty (IndexError), and in training the running statistics average no sample (NaN), as in torch."""
+    with pytest.raises(IndexError):
+        nn.InstanceNorm2d(2, affine=True)(tl.ones(0, 2, 3, 3))
+    norm = nn.InstanceNorm2d(2, track_running_stats=True)
+    assert norm(tl.ones(0, 2, 3, 3)).shape == (0, 2, 3, 3)
+    assert np.isnan(norm.running_mean.numpy()).all() and np.isnan(norm.running_var.numpy()).all()
+    norm = nn.InstanceNorm2d(2, track_running_stats=True).eval()
+    norm(tl.ones(0, 2, 3, 3))
+    assert norm.running_mean.tolist() == [0, 0]
+
+
+def test_instance_norm_running_statistics_of_one_channel():
+    norm = nn.InstanceNorm2d(1, track_running_stats=True, momentum=1.0)
+    norm(tl.tensor([[[[1.0, 3.0]]], [[[2.0, 6.0]]]]))
+    assert norm.running_mean.tolist() == [3.0]  # the mean of the planes' means, 2 and 4
+    assert norm.running_var.tolist() == [5.0]  # the mean of their unbiased variances, 2 and 8

@@ -116,3 +116,31 @@ def test_softmax_without_dim_warns_and_uses_torch_default():
     with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
         y = F.softmax(x)
     np.testing.assert_allclose(y.numpy(), x.softmax(1).numpy())
+
+
+# ------------------------------------------------------------------ torch's edge cases (the conformance harness)
+def test_interpolate_to_an_empty_size():
+    with pytest.raises(RuntimeError, match=r"Input and output sizes should be greater than 0, but got input "
+                                           r"\(H: 1, W: 2\) output \(H: 0, W: 1\)"):
+        F.interpolate(tl.ones(1, 1, 1, 2), scale_factor=0.5)
+
+
+def test_one_hot_of_an_empty_tensor_needs_a_positive_num_classes():
+    with pytest.raises(RuntimeError, match="Can not infer total number of classes from empty tensor."):
+        F.one_hot(tl.zeros(2, 0, dtype=tl.int64), 0)
+    assert F.one_hot(tl.zeros(2, 0, dtype=tl.int64), 3).shape == (2, 0, 3)
+
+
+@pytest.mark.parametrize("dtype, name", [(tl.int64, "Long"), (tl.uint8, "Byte"), (tl.bool, "Bool")])
+def test_leaky_relu_refuses_integers(dtype, name):
+    with pytest.raises(NotImplementedError, match=f"\"leaky_relu_cpu\" not implemented for '{name}'"):
+        F.leaky_relu(tl.zeros(2, dtype=dtype))
+
+
+def test_linear_bias_dtype():
+    """A 2-D input or a 1-D bias takes torch's fused addmm, which needs the bias in the weight's dtype; another bias
+    is added in place, so the output keeps x W^T's dtype."""
+    x, w = tl.ones(2, 3), tl.ones(4, 3)
+    with pytest.raises(RuntimeError, match="self and mat2 must have the same dtype, but got Double and Float"):
+        F.linear(x, w, tl.ones(4, dtype=tl.float64))
+    assert F.linear(tl.ones(2, 2, 3), w, tl.ones(2, 4, dtype=tl.float64)).dtype is tl.float32

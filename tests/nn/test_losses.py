@@ -1,4 +1,6 @@
 """Losses: gradcheck in float64, values and gradients equal to torch's, stability, and torch's errors."""
+import math
+
 import numpy as np
 import pytest
 
@@ -223,3 +225,58 @@ def test_regression_losses_warn_about_broadcasting():
 def test_all_targets_ignored_sum_is_zero():
     loss = F.cross_entropy(X, tl.tensor([-100, -100, -100]), reduction="sum")
     assert loss.item() == 0.0
+
+
+# ------------------------------------------------------------------ torch's edge cases (the conformance harness)
+def test_regression_losses_broadcast_before_promoting():
+    """A 0-d float64 target is expanded to the input's shape first: the loss is float64, as torch's."""
+    x, target = tl.zeros(3, 1), tl.tensor(0.0, dtype=tl.float64)
+    with pytest.warns(UserWarning, match="different to the input size"):
+        assert F.mse_loss(x, target).dtype is tl.float64 and F.l1_loss(x, target).dtype is tl.float64
+
+
+def test_binary_cross_entropy_checks_the_target():
+    p = tl.full((2,), 0.5)
+    with pytest.raises(RuntimeError, match="Found dtype Double but expected Float"):
+        F.binary_cross_entropy(p, tl.zeros(2, dtype=tl.float64))
+    with pytest.raises(RuntimeError, match="all elements of target should be between 0 and 1"):
+        F.binary_cross_entropy(p, tl.full((2,), 2.0))
+    with pytest.raises(RuntimeError, match="all elements of input should be between 0 and 1"):
+        F.binary_cross_entropy(tl.tensor([float("nan")]), tl.zeros(1))
+
+
+def test_binary_cross_entropy_losses_are_weighted_in_place():
+    """The weight multiplies the loss in place: the loss keeps the input's dtype and shape."""
+    p = tl.full((2,), 0.5)
+    assert F.binary_cross_entropy(p, tl.zeros(2), tl.ones(2, dtype=tl.float64)).dtype is tl.float32
+    with pytest.raises(RuntimeError, match=r"output with shape \[2\] doesn't match the broadcast shape \[3, 2\]"):
+        F.binary_cross_entropy_with_logits(p, tl.zeros(2), tl.ones(3, 2))
+
+
+def test_binary_cross_entropy_with_logits_has_the_target_dtype():
+    """torch computes (1 - y) x - log σ(x) in place of 1 - y: the loss has the target's dtype."""
+    x = tl.tensor([-2.8354])
+    loss = F.binary_cross_entropy_with_logits(x, tl.zeros(1, dtype=tl.float64), reduction="sum")
+    assert loss.dtype is tl.float64 and loss.item() == pytest.approx(math.log1p(math.exp(x.item())), rel=1e-5)
+    assert F.binary_cross_entropy_with_logits(x.double(), tl.zeros(1)).dtype is tl.float32
+
+
+def test_ignored_targets_add_nothing_whatever_their_scores():
+    scores = tl.tensor([[1.0, float("nan")], [0.0, 1.0]])
+    loss = F.cross_entropy(scores, tl.tensor([0, 1]), ignore_index=0, reduction="sum")
+    assert loss.item() == pytest.approx(math.log1p(math.exp(-1.0)))
+    losses = F.nll_loss(tl.tensor([[1.0, 2.0], [float("nan"), 1.0]]), tl.tensor([1, 0]), ignore_index=0, reduction="none")
+    assert losses.tolist() == [-2.0, 0.0]
+
+
+def test_nll_loss_gradient_with_zero_total_weight():
+    """The mean over a zero total weight is NaN, and so is the gradient of the targets weighted 0 (-0 / 0); with
+    every target ignored, there is no gradient at all."""
+    x = tl.zeros(1, 1, requires_grad=True)
+    loss = F.nll_loss(x, tl.tensor([0]), weight=tl.tensor([0.0]))
+    loss.backward()
+    assert np.isnan(loss.item()) and np.isnan(x.grad.item())
+    x = tl.zeros(2, 2, requires_grad=True)
+    loss = F.nll_loss(x, tl.tensor([0, 0]), ignore_index=0)
+    loss.backward()
+    assert np.isnan(loss.item()) and x.grad.tolist() == [[0, 0], [0, 0]]

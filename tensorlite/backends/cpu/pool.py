@@ -100,10 +100,10 @@ def max_pool2d_backward(grad_out, indices, input_shape):
 
     grad_out, indices (N, C, Ho, Wo) -> grad_x (N, C, H, W) = input_shape, grad_out's dtype.
     """
-    n_planes = input_shape[0] * input_shape[1]
+    n_planes, plane_out = input_shape[0] * input_shape[1], grad_out.shape[2] * grad_out.shape[3]
     grad_x = np.zeros((n_planes, input_shape[2] * input_shape[3]), dtype=grad_out.dtype)
-    _max_pool_backward(np.ascontiguousarray(grad_out).reshape(n_planes, -1),
-                       np.ascontiguousarray(indices).reshape(n_planes, -1), grad_x)
+    _max_pool_backward(np.ascontiguousarray(grad_out).reshape(n_planes, plane_out),
+                       np.ascontiguousarray(indices).reshape(n_planes, plane_out), grad_x)
     return grad_x.reshape(input_shape)
 
 
