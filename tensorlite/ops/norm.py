@@ -35,7 +35,8 @@ class BatchNorm(Function):
         ctx.mean, ctx.invstd, ctx.eps = mean, invstd, eps
         if running_mean is not None:
             count = x.numel() // x.shape[1]
-            batch_var = (1.0 / (Tensor(invstd, x.device) ** 2) - eps) * (count / max(count - 1, 1))
+            # in float64: a float32 invstd of 4e-20 (a variance of 5e38, still a float32) squares to a denormal
+            batch_var = (1.0 / (Tensor(invstd, x.device).double() ** 2) - eps) * (count / max(count - 1, 1))
             running_mean.mul_(1 - momentum).add_(Tensor(mean, x.device) * momentum)
             running_var.mul_(1 - momentum).add_(batch_var * momentum)
         return Tensor(out, x.device)

@@ -241,6 +241,20 @@ def test_the_first_mnist_convolution_runs_direct_and_the_second_on_gemms():
     assert not conv._is_direct(np.empty((8, 4, 1, 1)), (1, 1), 1)    # a 1x1 kernel: its columns are its input
 
 
+def test_a_nan_input_spoils_only_the_weight_gradients_it_reaches():
+    """The direct kernels' wide rows also pair the input with thrown-away columns; a NaN there must not reach
+    the weight gradient of a tap whose windows never read it (the weight gradients then come from the GEMMs)."""
+    x = np.zeros((1, 1, 6, 6), np.float32)
+    x[0, 0, 0, 0] = np.nan
+    weight, grad_out = np.ones((1, 1, 2, 3), np.float32), np.ones((1, 1, 6, 6), np.float32)
+    args = ((1, 1), (1, 2), (2, 2), 1)  # stride, padding, dilation, groups: 'same' for a dilated 2x3 kernel
+    assert conv._is_direct(weight, (1, 1), 1)
+    _, grad_weight, _ = conv.conv2d_backward(grad_out, x, weight, *args)
+    _, expected, _ = ref.conv2d_backward(grad_out, x, weight, *args)
+    np.testing.assert_array_equal(np.isnan(grad_weight), np.isnan(expected))
+    assert np.isfinite(grad_weight).any()
+
+
 @pytest.mark.parametrize("x_shape, kernel, padding, ceil_mode", [
     ((1, 1, 1, 1), (1, 1), (0, 0), False),
     ((1, 2, 1, 1), (2, 2), (1, 1), True),

@@ -17,6 +17,7 @@ DTYPES = ("float32", "float64", "int64", "int32", "uint8", "bool")
 FLOATS = ("float32", "float64")
 INTEGERS = ("int64", "int32", "uint8")
 SPECIAL_FLOATS = (0.0, -0.0, 1.0, -1.0, np.nan, np.inf, -np.inf, 1e20, -1e-20)
+EXTREMES = (1e20, -1e-20)  # huge and tiny magnitudes, beside the infinities and NaN
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,11 +67,13 @@ class Sample:
 
 
 # --------------------------------------------------------------------------------------------- tensors
-def elements(dtype, specials=False, low=-4, high=4):
-    """Element values: small floats (with NaN, infinities and extremes when ``specials``), small integers."""
+def elements(dtype, specials=False, low=-4, high=4, extremes=True):
+    """Element values: small floats (with NaN, infinities and, with ``extremes``, 1e20 and -1e-20 when
+    ``specials``), small integers."""
     if dtype in FLOATS:
         finite = st.floats(low, high, width=32)
-        return st.one_of(finite, st.sampled_from(SPECIAL_FLOATS)) if specials else finite
+        chosen = [v for v in SPECIAL_FLOATS if extremes or v not in EXTREMES]
+        return st.one_of(finite, st.sampled_from(chosen)) if specials else finite
     if dtype == "bool":
         return st.booleans()
     if dtype == "uint8":
@@ -84,13 +87,13 @@ def shapes(min_dims=0, max_dims=3, min_side=0, max_side=4):
 
 @st.composite
 def tensors(draw, dtypes=DTYPES, shape=None, min_dims=0, max_dims=3, min_side=0, max_side=4, low=-4, high=4,
-            specials=True):
+            specials=True, extremes=True):
     """A ``TensorArg`` of one of ``dtypes``; ``shape`` fixes the shape (or is drawn). Floating tensors
-    usually require grad; one in eight holds special values."""
+    usually require grad; one in eight holds special values (see ``elements``)."""
     dtype = draw(st.sampled_from(dtypes))
     shape = draw(shapes(min_dims, max_dims, min_side, max_side)) if shape is None else tuple(shape)
     with_specials = specials and draw(st.integers(0, 7)) == 0
-    array = draw(hnp.arrays(np.dtype(dtype), shape, elements=elements(dtype, with_specials, low, high)))
+    array = draw(hnp.arrays(np.dtype(dtype), shape, elements=elements(dtype, with_specials, low, high, extremes)))
     layouts = ["contiguous"] + ["strided"] * (len(shape) >= 1) + ["transposed"] * (len(shape) >= 2)
     layout = draw(st.sampled_from(layouts))
     requires_grad = dtype in FLOATS and draw(st.integers(0, 3)) > 0

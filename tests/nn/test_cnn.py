@@ -421,3 +421,15 @@ def test_instance_norm_running_statistics_of_one_channel():
     norm(tl.tensor([[[[1.0, 3.0]]], [[[2.0, 6.0]]]]))
     assert norm.running_mean.tolist() == [3.0]  # the mean of the planes' means, 2 and 4
     assert norm.running_var.tolist() == [5.0]  # the mean of their unbiased variances, 2 and 8
+
+
+def test_batch_norm_running_variance_of_huge_values_is_finite():
+    """The unbiased variance of this batch, 5.6e38, overflows a float32, but its momentum share does not: the
+    running variance is updated in float64 and rounded once (it was inf; torch gives inf for a contiguous input
+    and this value for a strided one)."""
+    x = np.zeros((2, 1, 3, 3), np.float32)
+    x[1, 0, 2, 0] = 1e20
+    layer = nn.BatchNorm2d(1)
+    layer(tl.tensor(x))
+    expected = 0.9 * 1.0 + 0.1 * x.astype(np.float64).var(ddof=1)
+    np.testing.assert_allclose(layer.running_var.numpy(), [expected], rtol=1e-6)

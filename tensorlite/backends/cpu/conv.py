@@ -154,7 +154,11 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, inpu
     if _is_depthwise(x, weight, groups):
         return _depthwise_backward(grad_out, x, weight, stride, padding, dilation, input_grad)
     if _is_direct(weight, stride, groups):
-        return direct_backward(grad_out, _pad(x, padding), weight, padding, dilation, input_grad)
+        grads = direct_backward(grad_out, _pad(x, padding), weight, padding, dilation, input_grad)
+        if np.isfinite(grads[1]).all():
+            return grads
+        # A NaN or inf in x also meets the zeros of the wide rows' thrown-away columns (0 * inf = NaN) and can
+        # spoil weight gradients it does not touch; the GEMMs below read x only inside the windows.
     (h, w), (ph, pw), c_out = x.shape[2:], padding, weight.shape[0]
     w_t = weight.reshape(groups, c_out // groups, -1).transpose(0, 2, 1)
     x_pad = _pad(x, padding)
