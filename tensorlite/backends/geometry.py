@@ -5,6 +5,10 @@ import numbers
 def pair(value, name="argument"):
     """An int or a 2-sequence as a tuple of two ints: 3 → (3, 3), (5, 3) → (5, 3). Anything else, a float
     included (it would be truncated without a word), raises torch's TypeError naming the argument."""
+    if type(value) is int:  # the common cases first: an ABC isinstance costs microseconds, on every call
+        return value, value
+    if type(value) is tuple and len(value) == 2 and type(value[0]) is int and type(value[1]) is int:
+        return value
     values = (value, value) if isinstance(value, numbers.Integral) else value
     if not isinstance(values, (tuple, list)):
         raise TypeError(f"argument '{name}' must be tuple of ints, not {type(value).__name__}")
