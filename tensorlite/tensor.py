@@ -531,6 +531,10 @@ class Tensor:
         """``X[:, 2:6] = 0`` or ``Y[i, j] = t``: an in-place write, differentiable in ``t`` and in what ``X`` held
         elsewhere (torch records ``CopySlices`` for a basic index, ``IndexPutBackward0`` for an advanced one)."""
         index = ops.shape.backend_index(index)
+        split = ops.shape.split_selects(index)
+        if split is not None:  # torch's order: the ints first, then the rest of the index into that view
+            self[split[0]][split[1]] = value
+            return
         if isinstance(value, Tensor):
             value = value.to(device=self.device)
             while value.dim() and value.shape[0] == 1:  # torch drops a value's leading unit dims
@@ -635,7 +639,11 @@ class Tensor:
         return ops.elementwise.bitwise("bitwise_xor", other, self)
 
     def __getitem__(self, index):
-        return ops.shape.Index.apply(self, ops.shape.backend_index(index))
+        index = ops.shape.backend_index(index)
+        split = ops.shape.split_selects(index)
+        if split is not None:  # torch's order: the ints first
+            return self[split[0]][split[1]]
+        return ops.shape.Index.apply(self, index)
 
     # ----------------------------------------------------------------- math
     def add(self, other, alpha=1):

@@ -192,7 +192,16 @@ SEMANTICS = {
     "cat_skips_1d_empty_tensors": lambda lib: lib.cat([lib.zeros(0), lib.ones(2, 3)], dim=1),
     "negative_int_wraps_into_uint8": lambda lib: lib.zeros(2, dtype=lib.uint8).fill_(-1),
     "sum_of_0d_tensor_with_empty_dims": lambda lib: lib.tensor(3.0).sum(dim=()),
+    "ints_select_before_tensor_indices": lambda lib: lib.arange(24.0).reshape(2, 3, 4)[0, :, [1, 2]],
+    "ints_select_before_tensor_indices_in_setitem": lambda lib: _set_after_select(lib),
 }
+
+
+def _set_after_select(lib):
+    """x[0, :, [1, 2]] is (3, 2) in torch (the int selects first), (2, 3) by NumPy's rule."""
+    x = lib.zeros(2, 3, 4)
+    x[0, :, [1, 2]] = lib.arange(6.0).reshape(3, 2)
+    return x
 
 
 @pytest.mark.parametrize("name", sorted(SEMANTICS))

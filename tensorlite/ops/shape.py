@@ -200,6 +200,31 @@ def backend_index(index):
     return index
 
 
+def split_selects(index):
+    """torch applies the ints of an index as selects, before its tensor indices; NumPy counts an int beside an
+    array as one more array index, which moves the result's dims to the front when a slice or None lies between
+    them (``x[0, :, [1, 2]]`` is (M, 2) in torch, (2, M) in NumPy). Returns ``(selects, rest)``, two backend
+    indices to apply in turn, or None when ``index`` has no int beside an array."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if is_basic_index(index) or not any(type(p) is int for p in parts):
+        return None
+    selects, rest = [], []
+    for p in parts:
+        if type(p) is int:
+            selects.append(p)
+        elif p is None or p is Ellipsis:
+            selects.append(p)
+            rest.append(slice(None) if p is None else p)
+        elif isinstance(p, slice):
+            selects.append(slice(None))
+            rest.append(p)
+        else:  # an array (a bool mask spans its own number of dims) or a Python bool
+            spans = 0 if isinstance(p, bool) else p.ndim if p.dtype == dtypes.bool.numpy else 1
+            selects.extend([slice(None)] * spans)
+            rest.append(p)
+    return tuple(selects), tuple(rest)
+
+
 def is_basic_index(index):
     """Whether ``index`` (a backend index) holds only ints, slices, None and Ellipsis: its result is a view."""
     parts = index if isinstance(index, tuple) else (index,)

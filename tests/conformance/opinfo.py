@@ -252,6 +252,8 @@ def joins(draw):
 def indices(draw, x):
     """An index for ``x``: ints, slices (with steps), None, Ellipsis, bool masks, int lists and int tensors."""
     shape = x.array.shape
+    # int lists and tensors only where x has elements: torch does not bounds-check an index into an empty tensor
+    advanced = x.array.size > 0
 
     def one(size):
         return draw(st.one_of(
@@ -259,8 +261,8 @@ def indices(draw, x):
             st.builds(slice, st.none() | st.integers(-size - 1, size + 1), st.none() | st.integers(-size - 1, size + 1),
                       st.none() | st.integers(1, 3)),
             st.just(None),
-            st.lists(st.integers(-size, max(size - 1, 0)), max_size=3) if size else st.just([]),
-            tensors(("int64",), shape=(draw(st.integers(0, 3)),), low=-size, high=max(size - 1, 0)),
+            st.lists(st.integers(-size, max(size - 1, 0)), max_size=3) if size and advanced else st.just([]),
+            tensors(("int64",), shape=(draw(st.integers(0, 3)) * advanced,), low=-size, high=max(size - 1, 0)),
         ))
 
     choice = draw(st.sampled_from(["single", "tuple", "tuple", "mask", "ellipsis"]))
