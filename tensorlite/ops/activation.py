@@ -11,8 +11,8 @@ class _AlongDim(Function):
     @classmethod
     def forward(cls, ctx, x, dim):
         if not x.dtype.is_floating_point and x.numel():
-            where = "lastdim_" if dim == max(x.dim() - 1, 0) else ""
-            raise NotImplementedError(f'"{cls.kernel}_{where}kernel_impl" not implemented for \'{x.dtype.legacy_name}\'')
+            kernel = f"{cls.kernel}_lastdim" if dim == max(x.dim() - 1, 0) else cls.kernel
+            raise NotImplementedError(f'"{kernel}_kernel_impl" not implemented for \'{x.dtype.legacy_name}\'')
         b = x._backend
         array = getattr(b, cls.kernel)(x._array, dim) if x.numel() else b.copy(x._array)  # empty stays empty
         out = Tensor(array, x.device)

@@ -283,11 +283,9 @@ def _compare_gradients(op, ours, theirs, cast=False):
     our_outputs = _differentiable_outputs(ours.outputs)
     rng = np.random.default_rng(0)
     upstream = [rng.standard_normal(tuple(out.shape)).astype(_numpy(out).dtype) for out in our_outputs]
+    their_upstream = [torch.from_numpy(u).to(out.dtype) for u, out in zip(upstream, their_outputs)]
     try:
-        their_grads = torch.autograd.grad(
-            their_outputs, theirs.leaves, [torch.from_numpy(u).to(out.dtype) for u, out in zip(upstream, their_outputs)],
-            allow_unused=True,
-        )
+        their_grads = torch.autograd.grad(their_outputs, theirs.leaves, their_upstream, allow_unused=True)
     except RuntimeError as error:
         their_grads = error
     try:
