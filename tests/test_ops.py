@@ -192,6 +192,10 @@ SEMANTICS = {
     "cat_skips_1d_empty_tensors": lambda lib: lib.cat([lib.zeros(0), lib.ones(2, 3)], dim=1),
     "negative_int_wraps_into_uint8": lambda lib: lib.zeros(2, dtype=lib.uint8).fill_(-1),
     "sum_of_0d_tensor_with_empty_dims": lambda lib: lib.tensor(3.0).sum(dim=()),
+    "infinity_is_close_only_to_itself": lambda lib: lib.isclose(
+        lib.tensor([1.0, float("inf")]), lib.tensor([-float("inf"), float("inf")])
+    ),
+    "uint8_over_a_negative_int_divides_in_float": lambda lib: lib.tensor([7], dtype=lib.uint8) / lib.tensor(-3),
     "ints_select_before_tensor_indices": lambda lib: lib.arange(24.0).reshape(2, 3, 4)[0, :, [1, 2]],
     "ints_select_before_tensor_indices_in_setitem": lambda lib: _set_after_select(lib),
 }
