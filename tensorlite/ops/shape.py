@@ -8,7 +8,7 @@ from .. import dtypes
 from ..autograd.function import Function, named
 from ..backends import backend_for
 from ..device import CPU, check_same_device
-from ..tensor import Tensor, _size, zeros
+from ..tensor import Tensor, _size, arange, replay_view, zeros, zeros_like
 from .elementwise import broadcast_shapes, promote_types
 
 
@@ -335,8 +335,6 @@ class Overwrite(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from ..tensor import zeros_like
-
         grad_x = zeros_like(grad) if ctx.needs_input_grad[0] else None
         return grad_x, grad.to(ctx.src_dtype) if ctx.needs_input_grad[1] else None
 
@@ -356,8 +354,6 @@ class CopySlices(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from ..tensor import arange, replay_view
-
         if ctx.base_overlaps:  # an expanded base: which of its aliased elements a gradient belongs to is undefined
             raise RuntimeError(
                 "unsupported operation: more than one element of the written-to tensor refers to a single memory "
