@@ -38,6 +38,7 @@ from .tensor import (  # noqa: F401
     linspace,
     ones,
     ones_like,
+    scalar_tensor,
     tensor,
     zeros,
     zeros_like,

@@ -21,6 +21,10 @@ class device:
         self.type = type
         self.index = index
 
+    @property
+    def is_cuda(self):
+        return self.type == "cuda"
+
     def __eq__(self, other):
         if isinstance(other, str):
             other = device(other)

@@ -101,7 +101,7 @@ class Tensor:
 
     @property
     def is_cuda(self):
-        return self.device.type == "cuda"
+        return self.device.is_cuda
 
     def is_floating_point(self):
         return self.dtype.is_floating_point
@@ -469,43 +469,6 @@ class Tensor:
 
     __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
 
-    def pow_(self, exponent):
-        return self._inplace(Tensor.pow, exponent)
-
-    def clamp_(self, min=None, max=None):
-        return self._inplace(lambda x: x.clamp(min, max))
-
-    clip_ = clamp_
-
-    def masked_fill_(self, mask, value):
-        if isinstance(value, Tensor) and not self.is_floating_point():
-            value = value.detach()  # an integer tensor takes the value, never its gradient
-        return self._inplace(lambda x, v: x.masked_fill(mask, v), value)
-
-    def exp_(self):
-        return self._inplace(Tensor.exp)
-
-    def log_(self):
-        return self._inplace(Tensor.log)
-
-    def sqrt_(self):
-        return self._inplace(Tensor.sqrt)
-
-    def neg_(self):
-        return self._inplace(Tensor.neg)
-
-    def abs_(self):
-        return self._inplace(Tensor.abs)
-
-    def tanh_(self):
-        return self._inplace(Tensor.tanh)
-
-    def sigmoid_(self):
-        return self._inplace(Tensor.sigmoid)
-
-    def relu_(self):
-        return self._inplace(Tensor.relu)
-
     def copy_(self, src):
         """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor; differentiable in ``src``."""
         if isinstance(src, Tensor):
@@ -553,323 +516,21 @@ class Tensor:
                 ops.shape.check_index_put(self, index, value)
             self._inplace(lambda x, v: ops.shape.IndexPut.apply(x, index, v), value, write=write)
 
-    # ----------------------------------------------------------------- operators
-    def __add__(self, other):
-        return ops.elementwise.add(self, other)
-
-    def __radd__(self, other):
-        return ops.elementwise.add(other, self)
-
-    def __sub__(self, other):
-        return ops.elementwise.sub(self, other)
-
-    def __rsub__(self, other):
-        return ops.elementwise.sub(other, self)
-
-    def __mul__(self, other):
-        return ops.elementwise.mul(self, other)
-
-    def __rmul__(self, other):
-        return ops.elementwise.mul(other, self)
-
-    def __truediv__(self, other):
-        return ops.elementwise.div(self, other)
-
-    def __rtruediv__(self, other):
-        return ops.elementwise.div(other, self)
-
-    def __pow__(self, other):
-        return ops.elementwise.pow(self, other)
-
-    def __rpow__(self, other):
-        return ops.elementwise.pow(other, self)
-
-    def __matmul__(self, other):
-        return ops.linalg.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return ops.linalg.matmul(other, self)
-
-    def __neg__(self):
-        return ops.elementwise.Neg.apply(self)
-
     def __pos__(self):
         return self
 
-    def __abs__(self):
-        return self.abs()
-
-    def __eq__(self, other):
-        return ops.elementwise.compare("equal", self, other)
-
-    def __ne__(self, other):
-        return ops.elementwise.compare("not_equal", self, other)
-
-    def __lt__(self, other):
-        return ops.elementwise.compare("less", self, other)
-
-    def __le__(self, other):
-        return ops.elementwise.compare("less_equal", self, other)
-
-    def __gt__(self, other):
-        return ops.elementwise.compare("greater", self, other)
-
-    def __ge__(self, other):
-        return ops.elementwise.compare("greater_equal", self, other)
-
-    def __invert__(self):
-        return ops.elementwise.bitwise_not(self)
-
-    def __and__(self, other):
-        return ops.elementwise.bitwise("bitwise_and", self, other)
-
-    def __rand__(self, other):
-        return ops.elementwise.bitwise("bitwise_and", other, self)
-
-    def __or__(self, other):
-        return ops.elementwise.bitwise("bitwise_or", self, other)
-
-    def __ror__(self, other):
-        return ops.elementwise.bitwise("bitwise_or", other, self)
-
-    def __xor__(self, other):
-        return ops.elementwise.bitwise("bitwise_xor", self, other)
-
-    def __rxor__(self, other):
-        return ops.elementwise.bitwise("bitwise_xor", other, self)
-
-    def __getitem__(self, index):
-        index = ops.shape.backend_index(index)
-        split = ops.shape.split_selects(index)
-        if split is not None:  # torch's order: the ints first
-            return self[split[0]][split[1]]
-        return ops.shape.Index.apply(self, index)
-
-    # ----------------------------------------------------------------- math
-    def add(self, other, alpha=1):
-        return ops.elementwise.add(self, other, alpha)
-
-    def sub(self, other, alpha=1):
-        return ops.elementwise.sub(self, other, alpha)
-
-    def mul(self, other):
-        return self * other
-
-    def div(self, other):
-        return self / other
-
-    def pow(self, exponent):
-        return self**exponent
-
-    def matmul(self, other):
-        return self @ other
-
-    def mm(self, other):
-        return ops.linalg.mm(self, other)
-
-    def eq(self, other):
-        return self == other
-
-    def ne(self, other):
-        return self != other
-
-    def lt(self, other):
-        return self < other
-
-    def le(self, other):
-        return self <= other
-
-    def gt(self, other):
-        return self > other
-
-    def ge(self, other):
-        return self >= other
-
-    def neg(self):
-        return -self
-
-    def exp(self):
-        return ops.elementwise.floating(ops.elementwise.Exp, self)
-
-    def log(self):
-        return ops.elementwise.floating(ops.elementwise.Log, self)
-
-    def sqrt(self):
-        return ops.elementwise.floating(ops.elementwise.Sqrt, self)
-
-    def abs(self):
-        return ops.elementwise.Abs.apply(self)
-
-    def sign(self):
-        return ops.elementwise.Sign.apply(self)
-
-    def sin(self):
-        return ops.elementwise.floating(ops.elementwise.Sin, self)
-
-    def cos(self):
-        return ops.elementwise.floating(ops.elementwise.Cos, self)
-
-    def tanh(self):
-        return ops.elementwise.floating(ops.elementwise.Tanh, self)
-
-    def sigmoid(self):
-        return ops.elementwise.floating(ops.elementwise.Sigmoid, self)
-
-    def relu(self):
-        return ops.elementwise.ReLU.apply(self)
-
-    def clamp(self, min=None, max=None):
-        return ops.elementwise.clamp(self, min, max)
-
-    clip = clamp
-
-    def maximum(self, other):
-        return ops.elementwise.maximum(self, other)
-
-    def minimum(self, other):
-        return ops.elementwise.minimum(self, other)
-
-    def where(self, condition, other):
-        return ops.elementwise.where(condition, self, other)
-
-    def masked_fill(self, mask, value):
-        """``value`` where ``mask`` holds, else this tensor; the result keeps this tensor's dtype."""
-        if not isinstance(mask, Tensor) or mask.dtype is not dtypes.bool:
-            got = mask.dtype.c_name if isinstance(mask, Tensor) else type(mask).__name__
-            raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {got}")
-        if isinstance(value, Tensor) and value.dim() != 0:
-            raise RuntimeError(
-                "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
-                f"{value.dim()} dimension(s)."
-            )
-        if isinstance(value, Tensor) and value.requires_grad and is_grad_enabled() and not self.is_floating_point():
-            raise RuntimeError(f"Autograd not support dtype: {self.dtype.legacy_name}")
-        value = value.to(self.dtype) if isinstance(value, Tensor) else dtypes.scalar_to(value, self.dtype).item()
-        return ops.elementwise.where(mask, value, self)
-
-    # ----------------------------------------------------------------- reductions
-    def sum(self, dim=None, keepdim=False, dtype=None):
-        x = self if dtype is None else self.to(dtype)
-        return ops.reduction.sum(x, dim, keepdim)
-
-    def mean(self, dim=None, keepdim=False):
-        return ops.reduction.mean(self, dim, keepdim)
-
-    def max(self, dim=None, keepdim=False):
-        return ops.reduction.max_or_min("max", self, dim, keepdim)
-
-    def min(self, dim=None, keepdim=False):
-        return ops.reduction.max_or_min("min", self, dim, keepdim)
-
-    def amax(self, dim=None, keepdim=False):
-        return ops.reduction.extreme("max", self, dim, keepdim)
-
-    def amin(self, dim=None, keepdim=False):
-        return ops.reduction.extreme("min", self, dim, keepdim)
-
-    def argmax(self, dim=None, keepdim=False):
-        return ops.reduction.arg_extreme("argmax", self, dim, keepdim)
-
-    def argmin(self, dim=None, keepdim=False):
-        return ops.reduction.arg_extreme("argmin", self, dim, keepdim)
-
-    def all(self, dim=None, keepdim=False):
-        return ops.reduction.logical("all", self, dim, keepdim)
-
-    def any(self, dim=None, keepdim=False):
-        return ops.reduction.logical("any", self, dim, keepdim)
-
-    def var(self, dim=None, unbiased=None, keepdim=False, correction=None):
-        return ops.reduction.var(self, dim, unbiased, keepdim, correction)
-
-    def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
-        return ops.reduction.var(self, dim, unbiased, keepdim, correction, root=True)
-
-    def softmax(self, dim):
-        return ops.activation.Softmax.apply(self, self._dim(dim))
-
-    def log_softmax(self, dim):
-        return ops.activation.LogSoftmax.apply(self, self._dim(dim))
-
-    # ----------------------------------------------------------------- shape
-    def reshape(self, *shape):
-        return ops.shape.reshape(self, shape)
-
-    def view(self, *shape):
-        if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
-            raise NotImplementedError("view(dtype) is not supported")
-        return ops.shape.reshape(self, shape, view=True)
-
-    def view_as(self, other):
-        return self.view(other.shape)
-
-    def reshape_as(self, other):
-        return self.reshape(other.shape)
-
-    def flatten(self, start_dim=0, end_dim=-1):
-        return ops.shape.flatten(self, start_dim, end_dim)
-
-    def unflatten(self, dim, sizes):
-        dim = self._dim(dim)
-        sizes = tuple(sizes)
-        if not sizes:
-            raise RuntimeError("unflatten: sizes must be non-empty")
-        known = math.prod(n for n in sizes if n != -1)
-        if sizes.count(-1) == 1 and known:  # the one inferred size is worked out within this dim
-            sizes = tuple(self.shape[dim] // known if n == -1 else n for n in sizes)
-        if sizes.count(-1) > 1 or math.prod(sizes) != self.shape[dim]:
-            raise RuntimeError(
-                f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
-                f"({self.shape[dim]}) in the input tensor"
-            )
-        return self.reshape(self.shape[:dim] + sizes + self.shape[dim + 1 :])
-
-    def squeeze(self, dim=None):
-        return ops.shape.squeeze(self, dim)
-
-    def unsqueeze(self, dim):
-        return ops.shape.unsqueeze(self, dim)
-
-    def permute(self, *dims):
-        return ops.shape.permute(self, _sizes_argument("permute", "dims", dims))
-
-    def transpose(self, dim0, dim1):
-        return ops.shape.transpose(self, dim0, dim1)
-
-    def t(self):
-        if self.dim() > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.dim()}D")
-        return self.transpose(0, 1) if self.dim() == 2 else self
-
     @property
     def T(self):
+        """The dims in reverse order (for a matrix, its transpose)."""
         return self.permute(*reversed(range(self.dim())))
 
     @property
     def mT(self):
+        """The last two dims swapped: a batch of matrices transposed."""
         return self.transpose(-2, -1)
 
-    def expand(self, *sizes):
-        return ops.shape.expand(self, _sizes_argument("expand", "size", sizes))
-
-    def expand_as(self, other):
-        return self.expand(other.shape)
-
-    def repeat(self, *sizes):
-        return ops.shape.repeat(self, _sizes_argument("repeat", "repeats", sizes))
-
-    def split(self, split_size, dim=0):
-        return ops.shape.split(self, split_size, dim)
-
-    def chunk(self, chunks, dim=0):
-        if self.dim() == 0:
-            raise RuntimeError("chunk expects at least a 1-dimensional tensor")
-        if chunks <= 0:
-            raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-        length = self.shape[self._dim(dim)]
-        if length == 0:  # torch: as many empty chunks as asked for
-            return self.split([0] * chunks, dim)
-        return self.split(-(-length // chunks), dim)
+    # The math, reduction and shape methods (``x.exp()``, ``x + y``, ``x.sum()``, ``x.reshape(...)``, ``x[i]``, ...)
+    # are each registered beside their op in tensorlite/ops/ (see ops/registry.py).
 
     # ----------------------------------------------------------------- printing
     def __repr__(self):
@@ -882,7 +543,7 @@ class Tensor:
         else:
             body = np.array2string(array, separator=", ", prefix=prefix)
         extras = []
-        if self.device.type != "cpu":
+        if self.device != CPU:
             extras.append(f"device='{self.device}'")
         if self.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool):
             extras.append(f"dtype={self.dtype}")
@@ -903,13 +564,6 @@ class Tensor:
 _OPERATOR_OF_KERNEL = {
     "add": operator.add, "subtract": operator.sub, "multiply": operator.mul, "true_divide": operator.truediv,
 }
-
-
-def _sizes_argument(name, parameter, sizes):
-    """The sizes of ``x.expand(2, 3)`` or ``x.expand((2, 3))``; none at all is torch's TypeError."""
-    if not sizes:
-        raise TypeError(f'{name}() missing 1 required positional arguments: "{parameter}"')
-    return tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
 
 
 def replay_view(view, base):
@@ -933,10 +587,6 @@ def parse_to_args(args, device=None, dtype=None):
 
 
 # --------------------------------------------------------------------- creation
-def _is_scalar(x):
-    return isinstance(x, (numbers.Number, np.generic)) and not isinstance(x, Tensor)
-
-
 def _infer_dtype(array):
     """torch's inference from Python data: floats → the default float type, ints → int64, bools → bool."""
     kind = array.dtype.kind
@@ -971,6 +621,14 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
                 dtypes.check_fits(np.asarray(number), dtype)
     out = Tensor(backend_for(device).asarray(np.array(array, dtype=dtype.numpy)), device)
     return out.requires_grad_(requires_grad) if requires_grad else out
+
+
+def scalar_tensor(value, dtype=None, device=None, requires_grad=False):
+    """A 0-d tensor holding the number ``value`` (in the default float dtype unless ``dtype`` says otherwise)."""
+    dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    device = as_device(device)
+    out = Tensor(backend_for(device).asarray(value, dtype.numpy), device)
+    return out.requires_grad_(True) if requires_grad else out
 
 
 def _numbers_in(data):

@@ -15,6 +15,10 @@ Subclass it as in PyTorch::
 
     y = Square.apply(x)
 
+tensorlite's own ops subclass ``Op`` instead: the same protocol, except that ``forward`` computes on the backend's
+arrays. That is the one boundary between tensors and arrays: below it kernels on arrays, above it tensors and
+the graph.
+
 A recorded call is a ``Node``. Its ``edges`` point, one per forward argument, at the node that made that
 argument (``(node, output_nr)``; an ``AccumulateGrad`` node for a leaf; ``None`` for non-tensors and tensors
 that need no gradient). Nodes point only backwards, at their inputs' nodes: a graph never holds a cycle, so
@@ -24,6 +28,7 @@ import weakref
 
 import numpy as np
 
+from ..backends import backend_for
 from .grad_mode import is_grad_enabled, no_grad
 
 FREED_GRAPH_ERROR = (
@@ -66,7 +71,7 @@ class SavedTensor:
         if self.tensor is not None:
             return self.tensor
         out = Tensor(self.array, self.device, version=self.counter)
-        if is_grad_enabled():  # create_graph: the output keeps its place in the graph
+        if is_grad_enabled() and out.dtype.is_floating_point:  # create_graph: the output keeps its place in the graph
             out._set_grad_fn(node, self.output_nr)
         return out
 
@@ -264,7 +269,8 @@ def named(tensor, name):
 
 
 class Function:
-    """Base class for differentiable ops: override ``forward(ctx, *args)`` and ``backward(ctx, *grads)``.
+    """Base class for differentiable ops, torch's protocol: override ``forward(ctx, *args)`` and
+    ``backward(ctx, *grads)``; ``forward`` receives the tensors themselves.
 
     ``backward`` returns one gradient per forward argument (``None`` for arguments that need none). A Function
     whose output shares storage with its first argument sets ``is_view = True``: in-place writes through the
@@ -286,7 +292,7 @@ class Function:
         needs = tuple(_is_tensor(a) and a.requires_grad for a in args)
         ctx = Context(needs, records_graph=is_grad_enabled() and any(needs))
         with no_grad():
-            outputs = cls.forward(ctx, *args, **kwargs)
+            outputs = cls._run_forward(ctx, args, kwargs)
         outs = outputs if isinstance(outputs, tuple) else (outputs,)
         if cls.is_view:
             outs[0]._become_view_of(args[0], cls, args[1:])
@@ -297,3 +303,43 @@ class Function:
                 if _is_tensor(out) and out.dtype.is_floating_point:
                     out._set_grad_fn(node, i)
         return outputs
+
+    @classmethod
+    def _run_forward(cls, ctx, args, kwargs):
+        return cls.forward(ctx, *args, **kwargs)
+
+
+class Op(Function):
+    """A built-in op: ``forward(ctx, b, *args)`` computes on arrays, ``backward(ctx, *grads)`` on tensors.
+
+    ``apply`` hands ``forward`` the backend module ``b`` of the inputs' device and every tensor argument as its
+    storage array (other arguments as they are); ``forward`` returns an array or a tuple of arrays, which ``apply``
+    wraps as tensors on that device. What ``forward`` saves with ``ctx.save_for_backward`` (arrays) reaches
+    ``backward`` as tensors: an input's array as that input, an output's as that output, any other array as a
+    constant. ``backward`` composes tensor ops, so that with ``create_graph`` it is recorded in turn.
+    """
+
+    @classmethod
+    def _run_forward(cls, ctx, args, kwargs):
+        device = next(a.device for a in args if _is_tensor(a))
+        backend = backend_for(device)
+        arrays, owner = [], {}  # owner: id(array) -> the input tensor it is the storage of
+        for a in args:
+            if _is_tensor(a):
+                array = a._array
+                if owner.setdefault(id(array), a) is not a:  # x and x.detach(): one array, two saved meanings
+                    array = backend.reshape(array, array.shape)
+                    owner[id(array)] = a
+                arrays.append(array)
+            else:
+                arrays.append(a)
+        results = cls.forward(ctx, backend, *arrays, **kwargs)
+        many = isinstance(results, tuple)
+        results = results if many else (results,)
+        outputs = tuple(None if r is None else _Tensor(r, device) for r in results)
+        if ctx.records_graph and ctx._to_save:  # (``arrays`` and ``results`` keep every id below alive)
+            owner.update((id(r), out) for r, out in zip(results, outputs))
+            ctx._to_save = tuple(
+                None if x is None else owner[id(x)] if id(x) in owner else _Tensor(x, device) for x in ctx._to_save
+            )
+        return outputs if many else outputs[0]

@@ -12,30 +12,26 @@ made of the three of them, so derivatives of any order go through (``create_grap
 
 A plain backward (grad mode off) skips them for the one fused ``conv2d_backward`` kernel call.
 """
-from ..autograd.function import Function
+from ..autograd.function import Op
 from ..autograd.grad_mode import is_grad_enabled
 from ..backends.geometry import conv_output_size, pair
 from ..device import check_same_device
-from ..tensor import Tensor
+from .kernel import Kernel
 from .shape import pad
 
 
-class Conv2d(Function):
+class Conv2d(Op):
     """out[n, o] = bias[o] + sum_{c, i, j} weight[o, c, i, j] * x_pad[n, g(o) * C_in/groups + c, s*h + d*i, s*w + d*j]."""
 
     node_name = "ConvolutionBackward0"
 
     @staticmethod
-    def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
+    def forward(ctx, b, x, weight, bias, stride, padding, dilation, groups):
         ctx.save_for_backward(x, weight)
         ctx.geometry = (stride, padding, dilation, groups)
         ctx.has_bias = bias is not None
         ctx.workspace = {} if ctx.records_graph else None  # where the backend may keep data for backward
-        out = x._backend.conv2d_forward(
-            x._array, weight._array, None if bias is None else bias._array, stride, padding, dilation, groups,
-            workspace=ctx.workspace,
-        )
-        return Tensor(out, x.device)
+        return b.conv2d_forward(x, weight, bias, stride, padding, dilation, groups, workspace=ctx.workspace)
 
     @staticmethod
     def backward(ctx, grad):
@@ -46,14 +42,13 @@ class Conv2d(Function):
             grad_weight = ConvWeightGrad.apply(x, grad, weight.shape, *ctx.geometry) if needs[1] else None
             grad_bias = grad.sum(dim=(0, 2, 3)) if ctx.has_bias and needs[2] else None
             return grad_x, grad_weight, grad_bias, None, None, None, None
-        grad_x, grad_weight, grad_bias = grad._backend.conv2d_backward(
-            grad._array, x._array, weight._array, *ctx.geometry, input_grad=needs[0], workspace=ctx.workspace,
+        grad_x, grad_weight, grad_bias = Kernel.apply(
+            "conv2d_backward", grad, x, weight, *ctx.geometry, input_grad=needs[0], workspace=ctx.workspace
         )
-        grad_bias = grad_bias if ctx.has_bias else None
-        return (*(None if g is None else Tensor(g, grad.device) for g in (grad_x, grad_weight, grad_bias)),) + (None,) * 4
+        return grad_x, grad_weight, grad_bias if ctx.has_bias else None, None, None, None, None
 
 
-class ConvInputGrad(Function):
+class ConvInputGrad(Op):
     """The gradient of conv2d with respect to its input (a transposed convolution), for an input of ``input_shape``:
 
         gx_pad[n, g(o) * C_in/groups + c, s*h + d*i, s*w + d*j] += sum_o gy[n, o, h, w] * weight[o, c, i, j]
@@ -64,13 +59,12 @@ class ConvInputGrad(Function):
     node_name = "ConvolutionBackwardBackward0"
 
     @staticmethod
-    def forward(ctx, grad, weight, input_shape, stride, padding, dilation, groups):
+    def forward(ctx, b, grad, weight, input_shape, stride, padding, dilation, groups):
         ctx.save_for_backward(grad, weight)
         ctx.geometry = (stride, padding, dilation, groups)
-        b = grad._backend
-        unused_input = b.zeros(input_shape, dtype=grad.dtype.numpy)  # grad_x needs only x's shape (grad_w is dropped)
-        grad_x, _, _ = b.conv2d_backward(grad._array, unused_input, weight._array, *ctx.geometry, input_grad=True)
-        return Tensor(grad_x, grad.device)
+        unused_input = b.zeros(input_shape, dtype=grad.dtype)  # grad_x needs only x's shape (grad_w is dropped)
+        grad_x, _, _ = b.conv2d_backward(grad, unused_input, weight, *ctx.geometry, input_grad=True)
+        return grad_x
 
     @staticmethod
     def backward(ctx, grad_grad_x):
@@ -81,7 +75,7 @@ class ConvInputGrad(Function):
         return d_grad, d_weight, None, None, None, None, None
 
 
-class ConvWeightGrad(Function):
+class ConvWeightGrad(Op):
     """The gradient of conv2d with respect to its weight, for a weight of ``weight_shape``:
 
         gw[o, c, i, j] = sum_{n, h, w} gy[n, o, h, w] * x_pad[n, g(o) * C_in/groups + c, s*h + d*i, s*w + d*j]
@@ -92,13 +86,12 @@ class ConvWeightGrad(Function):
     node_name = "ConvolutionBackwardBackward0"
 
     @staticmethod
-    def forward(ctx, x, grad, weight_shape, stride, padding, dilation, groups):
+    def forward(ctx, b, x, grad, weight_shape, stride, padding, dilation, groups):
         ctx.save_for_backward(x, grad)
         ctx.geometry = (stride, padding, dilation, groups)
-        b = x._backend
-        unused_weight = b.zeros(weight_shape, dtype=x.dtype.numpy)  # grad_w needs only w's shape (no grad_x asked)
-        _, grad_weight, _ = b.conv2d_backward(grad._array, x._array, unused_weight, *ctx.geometry, input_grad=False)
-        return Tensor(grad_weight, x.device)
+        unused_weight = b.zeros(weight_shape, dtype=x.dtype)  # grad_w needs only w's shape (no grad_x asked)
+        _, grad_weight, _ = b.conv2d_backward(grad, x, unused_weight, *ctx.geometry, input_grad=False)
+        return grad_weight
 
     @staticmethod
     def backward(ctx, grad_grad_weight):

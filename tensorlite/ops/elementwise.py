@@ -1,4 +1,5 @@
-"""Elementwise ops: one ``Function`` per op, each a forward kernel call and its derivative.
+"""Elementwise ops: one ``Op`` per op, its forward array math and its backward tensor ops, and one registration
+that gives it its Tensor method, its ``tl.`` function and, where torch has them, its operator and in-place form.
 
 Binary ops first bring both operands to one dtype and device (torch's promotion rules) and check that
 their shapes broadcast; the autograd engine sums broadcast gradients back to each input's shape.
@@ -9,14 +10,12 @@ import operator
 import numpy as np
 
 from .. import dtypes
-from ..autograd.function import Function
+from ..autograd.function import Op
 from ..autograd.grad_mode import is_grad_enabled
 from ..device import check_same_device
-from ..tensor import Tensor, ones_like, zeros_like
-
-
-def _new(array, like):
-    return Tensor(array, like.device)
+from ..tensor import Tensor, ones_like, scalar_tensor, zeros_like
+from .kernel import Kernel
+from .registry import register
 
 
 # --------------------------------------------------------------------- operands
@@ -44,12 +43,6 @@ def promote_types(a, b):
     if a.is_floating_point != b.is_floating_point:
         return a if a.is_floating_point else b
     return dtypes.as_dtype(np.promote_types(a.numpy, b.numpy))
-
-
-def _scalar_tensor(value, like):
-    """A 0-d tensor of the Python scalar ``value`` on ``like``'s device, in the dtype it takes next to ``like``."""
-    dtype = _scalar_dtype(value, like.dtype)
-    return Tensor(like._backend.asarray(value, dtype.numpy), like.device)
 
 
 def _scalar_dtype(value, other):
@@ -82,9 +75,9 @@ def promote(a, b):
         raise TypeError(f"expected at least one Tensor operand, got {type(a).__name__} and {type(b).__name__}")
     dtype = result_type(a, b)
     if not isinstance(a, Tensor):
-        return Tensor(b._backend.asarray(dtypes.scalar_to(a, dtype), dtype.numpy), b.device), b.to(dtype)
+        return scalar_tensor(dtypes.scalar_to(a, dtype), dtype=dtype, device=b.device), b.to(dtype)
     if not isinstance(b, Tensor):
-        return a.to(dtype), Tensor(a._backend.asarray(dtypes.scalar_to(b, dtype), dtype.numpy), a.device)
+        return a.to(dtype), scalar_tensor(dtypes.scalar_to(b, dtype), dtype=dtype, device=a.device)
     check_same_device(a, b)
     return a.to(dtype), b.to(dtype)
 
@@ -105,81 +98,87 @@ def operands(a, b):
     return a, b
 
 
+def floating(a):
+    """``a``, integers and bools first converted to the default float dtype, as torch's unary math does (an int64
+    sigmoid is not rounded to 0)."""
+    return a if a.dtype.is_floating_point else a.to(dtypes.get_default_dtype())
+
+
+def _is_floating(array):
+    return array.dtype.kind == "f"
+
+
 # --------------------------------------------------------------------- arithmetic
-class Add(Function):
+class Add(Op):
     @staticmethod
-    def forward(ctx, a, b):
-        return _new(a._backend.add(a._array, b._array), a)
+    def forward(ctx, b, x, y):
+        return b.add(x, y)
 
     @staticmethod
     def backward(ctx, grad):
         return grad, grad
 
 
-class Sub(Function):
+class Sub(Op):
     @staticmethod
-    def forward(ctx, a, b):
-        return _new(a._backend.subtract(a._array, b._array), a)
+    def forward(ctx, b, x, y):
+        return b.subtract(x, y)
 
     @staticmethod
     def backward(ctx, grad):
         return grad, -grad
 
 
-class Mul(Function):
-    """d(ab) = b da + a db."""
+class Mul(Op):
+    """d(xy) = y dx + x dy."""
 
     @staticmethod
-    def forward(ctx, a, b):
-        needs_a, needs_b = ctx.needs_input_grad
-        ctx.save_for_backward(a if needs_b else None, b if needs_a else None)  # as torch: only what is used
-        return _new(a._backend.multiply(a._array, b._array), a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        return grad * b if ctx.needs_input_grad[0] else None, grad * a if ctx.needs_input_grad[1] else None
-
-
-class Div(Function):
-    """d(a/b) = da / b - a db / b^2."""
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
-        return _new(a._backend.true_divide(a._array, b._array), a)
+    def forward(ctx, b, x, y):
+        needs_x, needs_y = ctx.needs_input_grad
+        ctx.save_for_backward(x if needs_y else None, y if needs_x else None)  # as torch: only what is used
+        return b.multiply(x, y)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        return grad / b, -grad * (a / b) / b if ctx.needs_input_grad[1] else None  # a / b first, as torch
+        x, y = ctx.saved_tensors
+        return grad * y if ctx.needs_input_grad[0] else None, grad * x if ctx.needs_input_grad[1] else None
 
 
-class Pow(Function):
-    """d(a^b) = b a^(b-1) da + a^b log(a) db; as in torch, the first term is 0 where b = 0 and the second where
-    a = 0 and b >= 0 (0^b is flat in b there)."""
+class Div(Op):
+    """d(x/y) = dx / y - x dy / y^2."""
+
+    @staticmethod
+    def forward(ctx, b, x, y):
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, y)
+        return b.true_divide(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        return grad / y, -grad * (x / y) / y if ctx.needs_input_grad[1] else None  # x / y first, as torch
+
+
+class Pow(Op):
+    """d(x^y) = y x^(y-1) dx + x^y log(x) dy; as in torch, the first term is 0 where y = 0 and the second where
+    x = 0 and y >= 0 (0^y is flat in y there)."""
 
     node_name = "PowBackward1"
 
     @staticmethod
-    def forward(ctx, a, b, exponent_dtype):
-        backend = a._backend
-        if a.dtype.is_floating_point:
-            out = _new(backend.power(a._array, b._array), a)
-        else:
-            out = _new(_integer_power(backend, a._array, b._array), a)
-        ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
+    def forward(ctx, b, x, y, exponent_dtype):
+        out = b.power(x, y) if _is_floating(x) else _integer_power(b, x, y)
+        ctx.save_for_backward(x, y, out if ctx.needs_input_grad[1] else None)
         ctx.exponent_dtype = exponent_dtype
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        a, b, out = ctx.saved_tensors
-        # b - 1 in the exponent's own dtype, as torch computes it (and, for a bool exponent, refuses it)
-        exponent_less_one = sub(b.to(ctx.exponent_dtype), 1) if ctx.needs_input_grad[0] else None
-        grad_a = grad * where(b == 0, 0, b * a ** exponent_less_one) if ctx.needs_input_grad[0] else None
-        grad_b = grad * where((a == 0) & (b >= 0), 0, out * a.log()) if ctx.needs_input_grad[1] else None
-        return grad_a, grad_b, None
+        x, y, out = ctx.saved_tensors
+        # y - 1 in the exponent's own dtype, as torch computes it (and, for a bool exponent, refuses it)
+        exponent_less_one = sub(y.to(ctx.exponent_dtype), 1) if ctx.needs_input_grad[0] else None
+        grad_x = grad * where(y == 0, 0, y * x ** exponent_less_one) if ctx.needs_input_grad[0] else None
+        grad_y = grad * where((x == 0) & (y >= 0), 0, out * x.log()) if ctx.needs_input_grad[1] else None
+        return grad_x, grad_y, None
 
 
 def _integer_power(b, base, exponent):
@@ -192,24 +191,24 @@ def _integer_power(b, base, exponent):
     return b.where(negative, inverse, b.power(base, b.where(negative, zero, exponent)))
 
 
-class PowScalar(Function):
-    """d(a^p) = p a^(p-1) da, for a constant exponent p."""
+class PowScalar(Op):
+    """d(x^p) = p x^(p-1) dx, for a constant exponent p."""
 
     node_name = "PowBackward0"
 
     @staticmethod
-    def forward(ctx, a, exponent):
-        ctx.save_for_backward(a)
+    def forward(ctx, b, x, exponent):
+        ctx.save_for_backward(x)
         ctx.exponent = exponent
-        return _new(a._backend.power(a._array, a._backend.asarray(exponent, a.dtype.numpy)), a)
+        return b.power(x, b.asarray(exponent, x.dtype))
 
     @staticmethod
     def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
+        (x,) = ctx.saved_tensors
         p = ctx.exponent
-        if p == 0:  # a^0 = 1 everywhere: its derivative is 0, also at a = 0 (where p a^(p-1) would be 0 * inf)
+        if p == 0:  # x^0 = 1 everywhere: its derivative is 0, also at x = 0 (where p x^(p-1) would be 0 * inf)
             return zeros_like(grad)
-        return grad * p * a ** (p - 1) if p != 1 else grad
+        return grad * p * x ** (p - 1) if p != 1 else grad
 
 
 def _scaled(a, b, alpha):
@@ -222,8 +221,9 @@ def _scaled(a, b, alpha):
     return a, (b * alpha).to(b.dtype)
 
 
-def add(a, b, alpha=1):
-    return Add.apply(*_scaled(a, b, alpha))
+@register("add", operator="__add__", reflected=True)
+def add(input, other, alpha=1):
+    return Add.apply(*_scaled(input, other, alpha))
 
 
 def refuse_bool_subtraction(a, b):
@@ -231,24 +231,29 @@ def refuse_bool_subtraction(a, b):
         raise RuntimeError(f"Subtraction, the `-` operator, with a bool tensor is not supported. {_USE_NOT}")
 
 
-def sub(a, b, alpha=1):
-    refuse_bool_subtraction(a, b)
-    return Sub.apply(*_scaled(a, b, alpha))
+@register("sub", operator="__sub__", reflected=True)
+def sub(input, other, alpha=1):
+    refuse_bool_subtraction(input, other)
+    return Sub.apply(*_scaled(input, other, alpha))
 
 
-def mul(a, b):
-    return Mul.apply(*operands(a, b))
+@register("mul", operator="__mul__", reflected=True)
+def mul(input, other):
+    return Mul.apply(*operands(input, other))
 
 
-def div(a, b):
+@register("div", operator="__truediv__", reflected=True)
+def div(input, other):
     """True division; integer operands are each converted to the default float type first (not to their common
     integer type, which would wrap -3 into a uint8 253)."""
-    if not result_type(a, b).is_floating_point:
-        a, b = (x.to(dtypes.get_default_dtype()) if isinstance(x, Tensor) else float(x) for x in (a, b))
-    return Div.apply(*operands(a, b))
+    if not result_type(input, other).is_floating_point:
+        input, other = (x.to(dtypes.get_default_dtype()) if isinstance(x, Tensor) else float(x) for x in (input, other))
+    return Div.apply(*operands(input, other))
 
 
-def pow(a, b):
+@register("pow", operator="__pow__", reflected=True, inplace=True)
+def pow(input, exponent):
+    a, b = input, exponent
     if isinstance(a, Tensor) and not a.dtype.is_floating_point and isinstance(b, numbers.Number):
         if isinstance(b, bool) and a.dtype is dtypes.bool:  # torch answers x ** False and x ** True without a kernel
             return a.clone() if b else ones_like(a)
@@ -265,23 +270,28 @@ def pow(a, b):
 
 
 # --------------------------------------------------------------------- unary
-class Neg(Function):
+class Neg(Op):
     @staticmethod
-    def forward(ctx, a):
-        refuse_bool(a, RuntimeError, f"Negation, the `-` operator, on a bool tensor is not supported. {_USE_NOT}")
-        return _new(a._backend.negative(a._array), a)
+    def forward(ctx, b, x):
+        return b.negative(x)
 
     @staticmethod
     def backward(ctx, grad):
         return -grad
 
 
-class Exp(Function):
-    """d exp(a) = exp(a) da."""
+@register("neg", operator="__neg__", inplace=True)
+def neg(input):
+    refuse_bool(input, RuntimeError, f"Negation, the `-` operator, on a bool tensor is not supported. {_USE_NOT}")
+    return Neg.apply(input)
+
+
+class Exp(Op):
+    """d exp(x) = exp(x) dx."""
 
     @staticmethod
-    def forward(ctx, a):
-        out = _new(a._backend.exp(a._array), a)
+    def forward(ctx, b, x):
+        out = b.exp(x)
         ctx.save_for_backward(out)
         return out
 
@@ -291,26 +301,26 @@ class Exp(Function):
         return grad * out
 
 
-class Log(Function):
-    """d log(a) = da / a."""
+class Log(Op):
+    """d log(x) = dx / x."""
 
     @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return _new(a._backend.log(a._array), a)
+    def forward(ctx, b, x):
+        ctx.save_for_backward(x)
+        return b.log(x)
 
     @staticmethod
     def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return grad / a
+        (x,) = ctx.saved_tensors
+        return grad / x
 
 
-class Sqrt(Function):
-    """d sqrt(a) = da / (2 sqrt(a))."""
+class Sqrt(Op):
+    """d sqrt(x) = dx / (2 sqrt(x))."""
 
     @staticmethod
-    def forward(ctx, a):
-        out = _new(a._backend.sqrt(a._array), a)
+    def forward(ctx, b, x):
+        out = b.sqrt(x)
         ctx.save_for_backward(out)
         return out
 
@@ -320,88 +330,40 @@ class Sqrt(Function):
         return grad / (2 * out)
 
 
-class GradMask(Function):
-    """grad * mask, for a backward formula whose factor ``mask`` (a backend array) is piecewise constant in
-    ``source``: differentiable in grad, and in source with derivative zero, so that with ``create_graph`` the
-    result requires grad whenever source does (torch's relu, leaky_relu and abs backwards behave so)."""
-
-    node_name = "MaskedBackwardBackward0"
+class Sin(Op):
+    """d sin(x) = cos(x) dx."""
 
     @staticmethod
-    def forward(ctx, grad, source, mask):
-        ctx.mask = mask
-        return _new(grad._backend.multiply(grad._array, mask), grad)
-
-    @staticmethod
-    def backward(ctx, grad_grad):
-        grad_source = zeros_like(grad_grad) if ctx.needs_input_grad[1] else None
-        return GradMask.apply(grad_grad, None, ctx.mask), grad_source, None
-
-
-def sign_array(b, array, dtype):
-    """[a > 0] - [a < 0] in ``dtype``, with backend ``b``: as torch's sign, 0 at NaN (NumPy's sign gives NaN)."""
-    return b.subtract(b.astype(b.greater(array, 0), dtype), b.astype(b.less(array, 0), dtype))
-
-
-class Sign(Function):
-    """sign(a) in {-1, 0, 1} (0 at NaN); its derivative is zero wherever it exists."""
-
-    @staticmethod
-    def forward(ctx, a):
-        if a.dtype is dtypes.bool:
-            return _new(a._backend.copy(a._array), a)
-        return _new(sign_array(a._backend, a._array, a.dtype.numpy), a)
+    def forward(ctx, b, x):
+        ctx.save_for_backward(x)
+        return b.sin(x)
 
     @staticmethod
     def backward(ctx, grad):
-        return zeros_like(grad)
+        (x,) = ctx.saved_tensors
+        return grad * x.cos()
 
 
-class Abs(Function):
-    """d |a| = sign(a) da (0 at a = 0 and at NaN, as in torch)."""
-
-    @staticmethod
-    def forward(ctx, a):
-        refuse_bool(a, NotImplementedError, '"abs_cpu" not implemented for \'Bool\'')
-        ctx.save_for_backward(a)
-        return _new(a._backend.abs(a._array), a)
+class Cos(Op):
+    """d cos(x) = -sin(x) dx."""
 
     @staticmethod
-    def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return GradMask.apply(grad, a, sign_array(a._backend, a._array, grad.dtype.numpy))
-
-
-class Sin(Function):
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return _new(a._backend.sin(a._array), a)
+    def forward(ctx, b, x):
+        ctx.save_for_backward(x)
+        return b.cos(x)
 
     @staticmethod
     def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return grad * a.cos()
+        (x,) = ctx.saved_tensors
+        return -grad * x.sin()
 
 
-class Cos(Function):
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return _new(a._backend.cos(a._array), a)
+class Tanh(Op):
+    """d tanh(x) = (1 - tanh(x)^2) dx."""
 
     @staticmethod
-    def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return -grad * a.sin()
-
-
-class Tanh(Function):
-    """d tanh(a) = (1 - tanh(a)^2) da."""
-
-    @staticmethod
-    def forward(ctx, a):
-        out = _new(a._backend.tanh(a._array), a)
+    def forward(ctx, b, x):
+        out = b.tanh(x)
         ctx.save_for_backward(out)
         return out
 
@@ -411,12 +373,12 @@ class Tanh(Function):
         return grad * (1 - out * out)
 
 
-class Sigmoid(Function):
-    """d sigmoid(a) = s (1 - s) da, s = sigmoid(a)."""
+class Sigmoid(Op):
+    """d sigmoid(x) = s (1 - s) dx, s = sigmoid(x)."""
 
     @staticmethod
-    def forward(ctx, a):
-        out = _new(a._backend.sigmoid(a._array), a)
+    def forward(ctx, b, x):
+        out = b.sigmoid(x)
         ctx.save_for_backward(out)
         return out
 
@@ -426,131 +388,239 @@ class Sigmoid(Function):
         return grad * out * (1 - out)
 
 
-class ReLU(Function):
-    """relu(a) = max(a, 0); the gradient passes where a > 0."""
+def _floating_math(name, function):
+    """Register ``function`` (an Op of one floating-point argument) as the unary math op ``name``."""
+
+    def math_op(input):
+        return function.apply(floating(input))
+
+    math_op.__name__ = name
+    math_op.__doc__ = f"{name}(x) elementwise; integers and bools are converted to the default float dtype first."
+    return register(name, inplace=True, functional=name in ("sigmoid", "tanh"))(math_op)
+
+
+exp, log, sqrt = _floating_math("exp", Exp), _floating_math("log", Log), _floating_math("sqrt", Sqrt)
+sin, cos = _floating_math("sin", Sin), _floating_math("cos", Cos)
+tanh, sigmoid = _floating_math("tanh", Tanh), _floating_math("sigmoid", Sigmoid)
+
+
+class GradMask(Op):
+    """grad * mask, for a backward formula whose factor ``mask`` is piecewise constant in ``source``:
+    differentiable in grad, and in source with derivative zero, so that with ``create_graph`` the result requires
+    grad whenever source does (torch's relu, leaky_relu and abs backwards behave so)."""
+
+    node_name = "MaskedBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, b, grad, source, mask):
+        ctx.save_for_backward(mask)
+        return b.multiply(grad, mask)
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        (mask,) = ctx.saved_tensors
+        grad_source = zeros_like(grad_grad) if ctx.needs_input_grad[1] else None
+        return GradMask.apply(grad_grad, None, mask), grad_source, None
+
+
+def sign_array(b, array, dtype):
+    """[a > 0] - [a < 0] in ``dtype``, with backend ``b``: as torch's sign, 0 at NaN (NumPy's sign gives NaN)."""
+    return b.subtract(b.astype(b.greater(array, 0), dtype), b.astype(b.less(array, 0), dtype))
+
+
+class Sign(Op):
+    """sign(x) in {-1, 0, 1} (0 at NaN); its derivative is zero wherever it exists."""
+
+    @staticmethod
+    def forward(ctx, b, x):
+        return b.copy(x) if x.dtype == dtypes.bool.numpy else sign_array(b, x, x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return zeros_like(grad)
+
+
+@register("sign")
+def sign(input):
+    return Sign.apply(input)
+
+
+class Abs(Op):
+    """d |x| = sign(x) dx (0 at x = 0 and at NaN, as in torch)."""
+
+    @staticmethod
+    def forward(ctx, b, x):
+        ctx.save_for_backward(x)
+        return b.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return GradMask.apply(grad, x, x.sign().to(grad.dtype))
+
+
+@register("abs", operator="__abs__", inplace=True)
+def abs(input):
+    refuse_bool(input, NotImplementedError, '"abs_cpu" not implemented for \'Bool\'')
+    return Abs.apply(input)
+
+
+class ReLU(Op):
+    """relu(x) = max(x, 0); the gradient passes where x > 0."""
 
     node_name = "ReluBackward0"
 
     @staticmethod
-    def forward(ctx, a):
-        refuse_bool(a, RuntimeError, "Boolean inputs not supported for relu")
-        out = _new(a._backend.maximum(a._array, a._backend.asarray(0, a.dtype.numpy)), a)
+    def forward(ctx, b, x):
+        out = b.maximum(x, b.asarray(0, x.dtype))
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        b = grad._backend
         # [not out <= 0] rather than [out > 0]: a NaN passes its gradient on, as torch's threshold_backward does
-        passes = b.astype(b.logical_not(b.less_equal(out._array, b.asarray(0, out.dtype.numpy))), grad.dtype.numpy)
-        if is_grad_enabled():  # create_graph: a node, so that it can be differentiated again
-            return GradMask.apply(grad, out, passes)
-        return Tensor(b.multiply(grad._array, passes), grad.device)  # grad * [out > 0]: faster than a select
+        return GradMask.apply(grad, out, logical_not(out <= 0).to(grad.dtype))
 
 
-class LeakyReLU(Function):
-    """leaky_relu(a) = a if a > 0 else slope * a."""
+@register("relu", inplace=True)
+def relu(input):
+    refuse_bool(input, RuntimeError, "Boolean inputs not supported for relu")
+    return ReLU.apply(input)
+
+
+class LeakyReLU(Op):
+    """leaky_relu(x) = x if x > 0 else slope * x."""
 
     node_name = "LeakyReluBackward0"
 
     @staticmethod
-    def forward(ctx, a, slope):
-        ctx.save_for_backward(a)
+    def forward(ctx, b, x, slope):
+        ctx.save_for_backward(x)
         ctx.slope = slope
-        b = a._backend
-        scaled = b.multiply(a._array, b.asarray(slope, a.dtype.numpy))
-        return _new(b.where(b.greater(a._array, b.asarray(0, a.dtype.numpy)), a._array, scaled), a)
+        return b.where(b.greater(x, b.asarray(0, x.dtype)), x, b.multiply(x, b.asarray(slope, x.dtype)))
 
     @staticmethod
     def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        b = a._backend
-        positive = b.greater(a._array, b.asarray(0, a.dtype.numpy))
-        slopes = b.where(positive, b.asarray(1, grad.dtype.numpy), b.asarray(ctx.slope, grad.dtype.numpy))
-        return GradMask.apply(grad, a, slopes), None
+        (x,) = ctx.saved_tensors
+        slope = scalar_tensor(ctx.slope, dtype=grad.dtype, device=grad.device)
+        return GradMask.apply(grad, x, where(x > 0, 1.0, slope)), None
 
 
-class Clamp(Function):
-    """clamp(a, lo, hi) = min(max(a, lo), hi); the gradient passes where lo <= a <= hi."""
+class Clamp(Op):
+    """clamp(x, lo, hi) = min(max(x, lo), hi); the gradient passes where lo <= x <= hi."""
 
     node_name = "ClampBackward1"
 
     @staticmethod
-    def forward(ctx, a, lo, hi):
-        ctx.save_for_backward(a)
+    def forward(ctx, b, x, lo, hi):
+        ctx.save_for_backward(x)
         ctx.bounds = (lo, hi)
-        return _new(a._backend.clip(a._array, lo, hi), a)
+        return b.clip(x, lo, hi)
 
     @staticmethod
     def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
+        (x,) = ctx.saved_tensors
         lo, hi = ctx.bounds
-        inside = (a >= (-np.inf if lo is None else lo)) & (a <= (np.inf if hi is None else hi))
-        return where(inside, grad, 0), None, None  # no node depends on a here, as in torch
+        inside = (x >= (-np.inf if lo is None else lo)) & (x <= (np.inf if hi is None else hi))
+        return where(inside, grad, 0), None, None  # no node depends on x here, as in torch
 
 
-def clamp(a, min=None, max=None):
+@register("clamp", inplace=True)
+def clamp(input, min=None, max=None):
     """Bounds are Python numbers; the result takes their type as torch's promotion says (an int tensor clamped
     to 0.5 is a float tensor)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    dtype = a.dtype
+    dtype = input.dtype
     for bound in (min, max):
         if bound is not None:
-            dtype = promote_types(dtype, _scalar_dtype(bound, a.dtype))
+            dtype = promote_types(dtype, _scalar_dtype(bound, input.dtype))
     if dtype is dtypes.bool:
         kernel = "clamp" if min is not None and max is not None else "clamp_min" if min is not None else "clamp_max"
         raise NotImplementedError(f'"{kernel}_scalar_cpu" not implemented for \'Bool\'')
     min, max = (None if bound is None else dtypes.scalar_to(bound, dtype).item() for bound in (min, max))
-    return Clamp.apply(a.to(dtype), min, max)
+    return Clamp.apply(input.to(dtype), min, max)
+
+
+clip = register("clip", inplace=True)(clamp)
 
 
 # --------------------------------------------------------------------- selection
-class Where(Function):
-    """where(c, a, b) takes a where c holds, else b; the gradient follows the same choice."""
+class Where(Op):
+    """where(c, x, y) takes x where c holds, else y; the gradient follows the same choice."""
 
     @staticmethod
-    def forward(ctx, condition, a, b):
+    def forward(ctx, b, condition, x, y):
         ctx.save_for_backward(condition)
-        return _new(a._backend.where(condition._array, a._array, b._array), a)
+        return b.where(condition, x, y)
 
     @staticmethod
     def backward(ctx, grad):
         (condition,) = ctx.saved_tensors
-        zero = _scalar_tensor(0, grad)
-        grad_a = Where.apply(condition, grad, zero) if ctx.needs_input_grad[1] else None
-        grad_b = Where.apply(condition, zero, grad) if ctx.needs_input_grad[2] else None
-        return None, grad_a, grad_b
+        zero = scalar_tensor(0, dtype=grad.dtype, device=grad.device)
+        grad_x = Where.apply(condition, grad, zero) if ctx.needs_input_grad[1] else None
+        grad_y = Where.apply(condition, zero, grad) if ctx.needs_input_grad[2] else None
+        return None, grad_x, grad_y
 
 
-def where(condition, a, b):
+@register("where", method=False)
+def where(condition, input, other):
     if not isinstance(condition, Tensor) or condition.dtype not in (dtypes.bool, dtypes.uint8):
         raise TypeError(f"where expected condition to be a bool tensor, but got {getattr(condition, 'dtype', type(condition))}")
     condition = condition.to(dtypes.bool)  # torch still takes a uint8 condition
-    a, b = operands(a, b)
-    broadcast_shapes(condition.shape, a.shape, b.shape)
-    return Where.apply(condition, a, b)
+    input, other = operands(input, other)
+    broadcast_shapes(condition.shape, input.shape, other.shape)
+    return Where.apply(condition, input, other)
 
 
-class Extremum(Function):
+@register("where", function=False)
+def _where_method(self, condition, other):
+    """``x.where(condition, y)`` is ``tl.where(condition, x, y)``."""
+    return where(condition, self, other)
+
+
+@register("masked_fill")
+def masked_fill(input, mask, value):
+    """``value`` where ``mask`` holds, else ``input``; the result keeps input's dtype."""
+    if not isinstance(mask, Tensor) or mask.dtype is not dtypes.bool:
+        got = mask.dtype.c_name if isinstance(mask, Tensor) else type(mask).__name__
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {got}")
+    if isinstance(value, Tensor) and value.dim() != 0:
+        raise RuntimeError(
+            "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+            f"{value.dim()} dimension(s)."
+        )
+    if isinstance(value, Tensor) and value.requires_grad and is_grad_enabled() and not input.is_floating_point():
+        raise RuntimeError(f"Autograd not support dtype: {input.dtype.legacy_name}")
+    value = value.to(input.dtype) if isinstance(value, Tensor) else dtypes.scalar_to(value, input.dtype).item()
+    return where(mask, value, input)
+
+
+@register("masked_fill_", function=False)
+def masked_fill_(self, mask, value):
+    if isinstance(value, Tensor) and not self.is_floating_point():
+        value = value.detach()  # an integer tensor takes the value, never its gradient
+    return self._inplace(lambda x, v: masked_fill(x, mask, v), value)
+
+
+class Extremum(Op):
     """maximum/minimum of two tensors (the backend kernel named ``kernel``). As in torch, the gradient goes to the
     operand that wins, is split evenly on ties and reaches both where a NaN makes the comparison fail."""
 
     kernel = None
-    loses = None  # a loses where loses(a, b), b where loses(b, a)
+    loses = None  # x loses where loses(x, y), y where loses(y, x)
 
     @classmethod
-    def forward(cls, ctx, a, b):
-        out = _new(getattr(a._backend, cls.kernel)(a._array, b._array), a)
-        ctx.save_for_backward(a, b)
-        return out
+    def forward(cls, ctx, b, x, y):
+        ctx.save_for_backward(x, y)
+        return getattr(b, cls.kernel)(x, y)
 
     @classmethod
     def backward(cls, ctx, grad):
-        a, b = ctx.saved_tensors
-        shared = grad * (1 - 0.5 * (a == b).to(grad.dtype))
-        return where(cls.loses(a, b), 0, shared), where(cls.loses(b, a), 0, shared)
+        x, y = ctx.saved_tensors
+        shared = grad * (1 - 0.5 * (x == y).to(grad.dtype))
+        return where(cls.loses(x, y), 0, shared), where(cls.loses(y, x), 0, shared)
 
 
 class Maximum(Extremum):
@@ -573,44 +643,56 @@ def _tensors_only(name, a, b):
     return operands(a, b)
 
 
-def maximum(a, b):
-    return Maximum.apply(*_tensors_only("maximum", a, b))
+@register("maximum")
+def maximum(input, other):
+    return Maximum.apply(*_tensors_only("maximum", input, other))
 
 
-def minimum(a, b):
-    return Minimum.apply(*_tensors_only("minimum", a, b))
+@register("minimum")
+def minimum(input, other):
+    return Minimum.apply(*_tensors_only("minimum", input, other))
 
 
-# --------------------------------------------------------------------- comparisons (no gradient)
-def compare(kernel, a, b):
-    """``a <op> b`` elementwise as a bool tensor; ``kernel`` names the backend comparison."""
-    a, b = operands(a, b)
-    return _new(getattr(a._backend, kernel)(a._current_array(), b._current_array()), a)
+# --------------------------------------------------------------------- comparisons and logic (no gradient)
+def _comparison(name, kernel, operator_name):
+    def compare(input, other):
+        input, other = operands(input, other)
+        return Kernel.apply(kernel, input, other)
+
+    compare.__name__ = name
+    compare.__doc__ = f"``input {operator_name} other`` elementwise, as a bool tensor."
+    return register(name, operator=f"__{name}__")(compare)
 
 
-def logical_not(a):
-    return _new(a._backend.logical_not(a._current_array()), a)
+eq, ne = _comparison("eq", "equal", "=="), _comparison("ne", "not_equal", "!=")
+lt, le = _comparison("lt", "less", "<"), _comparison("le", "less_equal", "<=")
+gt, ge = _comparison("gt", "greater", ">"), _comparison("ge", "greater_equal", ">=")
 
 
-def bitwise(kernel, a, b):
-    """``a & b``, ``a | b``, ``a ^ b`` (``kernel`` names the backend function): bitwise on integers, logical on
-    bools; floating point operands raise, as in torch."""
-    a, b = operands(a, b)
-    if a.dtype.is_floating_point:
-        raise NotImplementedError(f'"{kernel}_cpu" not implemented for \'{a.dtype.legacy_name}\'')
-    return _new(getattr(a._backend, kernel)(a._current_array(), b._current_array()), a)
+@register("logical_not")
+def logical_not(input):
+    return Kernel.apply("logical_not", input)
 
 
-def bitwise_not(a):
-    """``~a``: logical not on bools, two's-complement inversion on integers; floats raise, as in torch."""
-    if a.dtype.is_floating_point:
+def _bitwise(name, operator_name):
+    def bitwise(input, other):
+        """Bitwise on integers, logical on bools; floating point operands raise, as in torch."""
+        input, other = operands(input, other)
+        if input.dtype.is_floating_point:
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{input.dtype.legacy_name}\'')
+        return Kernel.apply(name, input, other)
+
+    bitwise.__name__ = name
+    return register(name, operator=operator_name, reflected=True)(bitwise)
+
+
+bitwise_and, bitwise_or = _bitwise("bitwise_and", "__and__"), _bitwise("bitwise_or", "__or__")
+bitwise_xor = _bitwise("bitwise_xor", "__xor__")
+
+
+@register("bitwise_not", operator="__invert__")
+def bitwise_not(input):
+    """``~x``: logical not on bools, two's-complement inversion on integers; floats raise, as in torch."""
+    if input.dtype.is_floating_point:
         raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
-    if a.dtype is dtypes.bool:
-        return logical_not(a)
-    return _new(a._backend.invert(a._current_array()), a)
-
-
-def floating(function, a):
-    """Apply the unary ``function`` (exp, log, sigmoid, ...) to ``a``, integers and bools first converted to the
-    default float dtype, as torch does (an int64 sigmoid is not rounded to 0)."""
-    return function.apply(a if a.dtype.is_floating_point else a.to(dtypes.get_default_dtype()))
+    return Kernel.apply("logical_not" if input.dtype is dtypes.bool else "invert", input)

@@ -1,32 +1,35 @@
 """Matrix multiplication with torch's rules for 1-D operands and broadcast batch dimensions."""
 from .. import dtypes
-from ..autograd.function import Function
+from ..autograd.function import Op
 from ..device import check_same_device
 from ..tensor import Tensor
 from .elementwise import broadcast_shapes
+from .registry import register
 
 
-class MatMul(Function):
+class MatMul(Op):
     """C = A B for (..., n, k) @ (..., k, m); dA = dC B^T, dB = A^T dC (batch broadcasting summed by the engine)."""
 
     node_name = "MmBackward0"
 
     @staticmethod
-    def forward(ctx, a, b):
-        needs_a, needs_b = ctx.needs_input_grad
-        ctx.save_for_backward(a if needs_b else None, b if needs_a else None)
-        return Tensor(a._backend.matmul(a._array, b._array), a.device)
+    def forward(ctx, b, x, y):
+        needs_x, needs_y = ctx.needs_input_grad
+        ctx.save_for_backward(x if needs_y else None, y if needs_x else None)
+        return b.matmul(x, y)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        grad_a = grad @ b.mT if ctx.needs_input_grad[0] else None
-        grad_b = a.mT @ grad if ctx.needs_input_grad[1] else None
-        return grad_a, grad_b
+        x, y = ctx.saved_tensors
+        grad_x = grad @ y.mT if ctx.needs_input_grad[0] else None
+        grad_y = x.mT @ grad if ctx.needs_input_grad[1] else None
+        return grad_x, grad_y
 
 
-def matmul(a, b):
-    """``a @ b``. A 1-D ``a`` is a row vector and a 1-D ``b`` a column vector; the added dim is dropped after."""
+@register("matmul", operator="__matmul__", reflected=True)
+def matmul(input, other):
+    """``input @ other``. A 1-D ``a`` is a row vector and a 1-D ``b`` a column vector; the added dim is dropped after."""
+    a, b = input, other
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"matmul expected two tensors, got {type(a).__name__} and {type(b).__name__}")
     check_same_device(a, b)
@@ -55,9 +58,10 @@ def matmul(a, b):
     return MatMul.apply(a, b)
 
 
-def mm(a, b):
-    """``a @ b`` for two matrices only (torch's ``mm``: no 1-D operands, no batch dimensions)."""
-    for name, x in (("self", a), ("mat2", b)):
+@register("mm")
+def mm(input, mat2):
+    """``input @ mat2`` for two matrices only (torch's ``mm``: no 1-D operands, no batch dimensions)."""
+    for name, x in (("self", input), ("mat2", mat2)):
         if isinstance(x, Tensor) and x.dim() != 2:
             raise RuntimeError(f"{name} must be a matrix")
-    return matmul(a, b)
+    return matmul(input, mat2)

@@ -11,43 +11,36 @@ elementwise pieces of the binary losses whose gradients torch writes by hand: ``
 import math
 
 from .. import dtypes
-from ..autograd.function import Function
+from ..autograd.function import Op
 from ..autograd.grad_mode import is_grad_enabled
-from ..tensor import Tensor
 
 
-class CrossEntropy(Function):
+class CrossEntropy(Op):
     """loss = -scale * sum_n log_softmax(logits)_n[t_n]; d loss / d logits = (softmax(logits) - onehot(t)) * scale,
-    scale = 1/N ('mean') or 1 ('sum'). With ``create_graph`` the gradient is built from tensor ops, softmax
-    recomputed from the logits, so that it can be differentiated again in the logits and in grad_out."""
+    scale = 1/N ('mean') or 1 ('sum'). With ``create_graph`` the softmax is recomputed from the logits, so that the
+    gradient can be differentiated again in the logits and in grad_out."""
 
     node_name = "NllLossBackward0"
 
     @staticmethod
-    def forward(ctx, logits, target, reduction):
-        b = logits._backend
+    def forward(ctx, b, logits, target, reduction):
         n = logits.shape[0]
         rows = b.arange(0, n, 1, dtype=dtypes.int64.numpy)
-        log_probs = b.log_softmax(logits._array, 1)
-        picked = b.getitem(log_probs, (rows, target._array))
-        scale = 1.0 / n if reduction == "mean" else 1.0
-        ctx.save_for_backward(logits, target)
-        ctx.log_probs, ctx.rows, ctx.scale = log_probs, rows, scale
-        return Tensor(b.multiply(b.sum(picked), b.asarray(-scale, logits.dtype.numpy)), logits.device)
+        log_probs = b.log_softmax(logits, 1)
+        onehot = b.index_add(logits.shape, (rows, target), b.ones((n,), dtype=logits.dtype), logits.dtype)
+        ctx.save_for_backward(logits, log_probs, onehot)
+        ctx.scale = 1.0 / n if reduction == "mean" else 1.0
+        picked = b.getitem(log_probs, (rows, target))
+        return b.multiply(b.sum(picked), b.asarray(-ctx.scale, logits.dtype))
 
     @staticmethod
     def backward(ctx, grad):
-        logits, target = ctx.saved_tensors
-        b, dtype = grad._backend, logits.dtype.numpy
-        ones = b.ones((logits.shape[0],), dtype=dtype)
-        onehot = b.index_add(logits.shape, (ctx.rows, target._array), ones, dtype)
-        if is_grad_enabled():  # create_graph
-            return (logits.softmax(1) - Tensor(onehot, grad.device)) * (grad * ctx.scale), None, None
-        step = b.multiply(grad._array, b.asarray(ctx.scale, dtype))
-        return Tensor(b.multiply(b.subtract(b.exp(ctx.log_probs), onehot), step), grad.device), None, None
+        logits, log_probs, onehot = ctx.saved_tensors
+        probs = logits.softmax(1) if is_grad_enabled() else log_probs.exp()
+        return (probs - onehot) * (grad * ctx.scale), None, None
 
 
-class BinaryCrossEntropy(Function):
+class BinaryCrossEntropy(Op):
     """Elementwise binary cross-entropy of probabilities p against targets y, as torch computes it:
 
         loss = -(y log p + (1 - y) log(1 - p))        each log clamped below at -100
@@ -58,9 +51,12 @@ class BinaryCrossEntropy(Function):
     """
 
     @staticmethod
-    def forward(ctx, p, y):
+    def forward(ctx, b, p, y):
         ctx.save_for_backward(p, y)
-        return -(y * _clamped_log(p) + (1 - y) * _clamped_log(1 - p))
+        one = b.asarray(1, p.dtype)
+        hit = b.multiply(y, _clamped_log(b, p))
+        miss = b.multiply(b.subtract(one, y), _clamped_log(b, b.subtract(one, p)))
+        return b.negative(b.add(hit, miss))
 
     @staticmethod
     def backward(ctx, grad):
@@ -70,12 +66,12 @@ class BinaryCrossEntropy(Function):
         return grad_p, grad_y
 
 
-def _clamped_log(p):
+def _clamped_log(b, p):
     """log(p) clamped below at -100, computed on p kept above e^-101 so that log never sees 0."""
-    return p.clamp(min=math.exp(-101.0)).log().clamp(min=-100.0)
+    return b.clip(b.log(b.clip(p, math.exp(-101.0), None)), -100.0, None)
 
 
-class LogSigmoid(Function):
+class LogSigmoid(Op):
     """log σ(x) = min(x, 0) - log(1 + exp(-|x|)), torch's formula: no exp overflows, whatever x. The log is taken in
     float64 and rounded once to x's dtype, as accurate as torch's log1p where exp(-|x|) is small next to 1.
 
@@ -85,9 +81,11 @@ class LogSigmoid(Function):
     node_name = "LogSigmoidBackward0"
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx, b, x):
         ctx.save_for_backward(x)
-        return x.clamp(max=0) - ((-x.abs()).double().exp() + 1).log().to(x.dtype)
+        wide = dtypes.float64.numpy
+        softplus = b.log(b.add(b.exp(b.astype(b.negative(b.abs(x)), wide)), b.asarray(1.0, wide)))
+        return b.subtract(b.clip(x, None, 0), b.astype(softplus, x.dtype))
 
     @staticmethod
     def backward(ctx, grad):

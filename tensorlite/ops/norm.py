@@ -5,14 +5,14 @@ instance norm are that kernel applied to a suitable view of the input, followed 
 """
 import math
 
-from ..autograd.function import Function
-from ..autograd.grad_mode import is_grad_enabled
-from ..tensor import Tensor
+from ..autograd.function import Op
+from ..autograd.grad_mode import is_grad_enabled, no_grad
+from .kernel import Kernel
 
 
-class BatchNorm(Function):
-    """Training-mode batch norm over all axes but axis 1 of x (N, C, *), updating running statistics in place:
-    running = (1 - momentum) * running + momentum * batch, with the unbiased batch variance for running_var.
+class BatchNorm(Op):
+    """Training-mode batch norm over all axes but axis 1 of x (N, C, *): returns the output and, as torch's
+    native_batch_norm, each channel's batch mean and invstd = 1 / sqrt(var + eps) (var biased).
 
     Backward, with x_hat = (x - mean) * invstd, g = grad_out * weight and means over each channel's elements:
 
@@ -26,24 +26,15 @@ class BatchNorm(Function):
     node_name = "NativeBatchNormBackward0"
 
     @staticmethod
-    def forward(ctx, x, weight, bias, running_mean, running_var, momentum, eps):
-        b = x._backend
-        out, mean, invstd = b.batch_norm_forward(
-            x._array, None if weight is None else weight._array, None if bias is None else bias._array, eps
-        )
-        ctx.save_for_backward(x, weight)
-        ctx.mean, ctx.invstd, ctx.eps = mean, invstd, eps
-        if running_mean is not None:
-            count = x.numel() // x.shape[1]
-            # in float64: a float32 invstd of 4e-20 (a variance of 5e38, still a float32) squares to a denormal
-            batch_var = (1.0 / (Tensor(invstd, x.device).double() ** 2) - eps) * (count / max(count - 1, 1))
-            running_mean.mul_(1 - momentum).add_(Tensor(mean, x.device) * momentum)
-            running_var.mul_(1 - momentum).add_(batch_var * momentum)
-        return Tensor(out, x.device)
+    def forward(ctx, b, x, weight, bias, eps):
+        out, mean, invstd = b.batch_norm_forward(x, weight, bias, eps)
+        ctx.save_for_backward(x, weight, mean, invstd)
+        ctx.eps = eps
+        return out, mean, invstd
 
     @staticmethod
-    def backward(ctx, grad):
-        x, weight = ctx.saved_tensors
+    def backward(ctx, grad, grad_mean=None, grad_invstd=None):
+        x, weight, mean, invstd = ctx.saved_tensors
         needs = ctx.needs_input_grad
         if is_grad_enabled():  # create_graph: the formulas above as tensor ops
             axes = (0,) + tuple(range(2, x.dim()))
@@ -54,13 +45,23 @@ class BatchNorm(Function):
             grad_x = invstd * (g - g.mean(dim=axes, keepdim=True) - x_hat * (g * x_hat).mean(dim=axes, keepdim=True))
             grad_weight = (grad * x_hat).sum(dim=axes) if needs[1] else None
             grad_bias = grad.sum(dim=axes) if needs[2] else None
-            return grad_x, grad_weight, grad_bias, None, None, None, None
-        grad_x, grad_weight, grad_bias = grad._backend.batch_norm_backward(
-            grad._array, x._array, None if weight is None else weight._array, ctx.mean, ctx.invstd
-        )
-        grad_weight = Tensor(grad_weight, grad.device) if needs[1] else None
-        grad_bias = Tensor(grad_bias, grad.device) if needs[2] else None
-        return Tensor(grad_x, grad.device), grad_weight, grad_bias, None, None, None, None
+            return grad_x, grad_weight, grad_bias, None
+        grad_x, grad_weight, grad_bias = Kernel.apply("batch_norm_backward", grad, x, weight, mean, invstd)
+        return grad_x, grad_weight if needs[1] else None, grad_bias if needs[2] else None, None
+
+
+def batch_norm_training(x, weight, bias, running_mean, running_var, momentum, eps):
+    """Batch norm with the batch's statistics, updating the running ones (when given) in place:
+    running = (1 - momentum) * running + momentum * batch, with the unbiased batch variance for running_var."""
+    out, mean, invstd = BatchNorm.apply(x, weight, bias, eps)
+    if running_mean is not None:
+        count = x.numel() // x.shape[1]
+        with no_grad():
+            # in float64: a float32 invstd of 4e-20 (a variance of 5e38, still a float32) squares to a denormal
+            batch_var = (1.0 / invstd.double() ** 2 - eps) * (count / max(count - 1, 1))
+            running_mean.mul_(1 - momentum).add_(mean * momentum)
+            running_var.mul_(1 - momentum).add_(batch_var * momentum)
+    return out
 
 
 def check_floating(kernel, x):
@@ -107,7 +108,7 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
             raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
     check_floating("batch_norm", input)
     if training:
-        return BatchNorm.apply(input, weight, bias, running_mean, running_var, momentum, eps)
+        return batch_norm_training(input, weight, bias, running_mean, running_var, momentum, eps)
     scale = (running_var + eps) ** -0.5
     if weight is not None:
         scale = scale * weight
@@ -131,7 +132,7 @@ def _normalise_rows(x, rows, eps):
     is empty)."""
     if x.numel() == 0:
         return x.clone()
-    return BatchNorm.apply(x.reshape(1, rows, -1), None, None, None, None, 0.0, eps).reshape(x.shape)
+    return BatchNorm.apply(x.reshape(1, rows, -1), None, None, eps)[0].reshape(x.shape)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):

@@ -5,36 +5,33 @@ as the last window starts inside the input or its left padding. ``stride`` defau
 """
 import math
 
-from .. import dtypes
-from ..autograd.function import Function
-from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.function import Op
 from ..backends.geometry import pair, pool_output_size
-from ..tensor import Tensor
+from ..tensor import arange, zeros
 from .conv import check_input_dims
 from .norm import check_floating
 from .shape import stack
 
 
-class MaxPool2d(Function):
+class MaxPool2d(Op):
     """out[n, c, h, w] = max over the window; the gradient flows to the (first) position of the maximum."""
 
     node_name = "MaxPool2DWithIndicesBackward0"
 
     @staticmethod
-    def forward(ctx, x, kernel_size, stride, padding, dilation, ceil_mode):
-        out, indices = x._backend.max_pool2d_forward(x._array, kernel_size, stride, padding, dilation, ceil_mode)
-        ctx.indices, ctx.input_shape = indices, x.shape
-        return Tensor(out, x.device), Tensor(indices, x.device)
+    def forward(ctx, b, x, kernel_size, stride, padding, dilation, ceil_mode):
+        out, indices = b.max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode)
+        ctx.save_for_backward(indices)
+        ctx.input_shape = x.shape
+        return out, indices
 
     @staticmethod
     def backward(ctx, grad, grad_indices=None):
-        if is_grad_enabled():  # create_graph
-            return MaxPool2dBackward.apply(grad, ctx.indices, ctx.input_shape), None, None, None, None, None
-        grad_x = grad._backend.max_pool2d_backward(grad._array, ctx.indices, ctx.input_shape)
-        return Tensor(grad_x, grad.device), None, None, None, None, None
+        (indices,) = ctx.saved_tensors
+        return MaxPool2dBackward.apply(grad, indices, ctx.input_shape), None, None, None, None, None
 
 
-class MaxPool2dBackward(Function):
+class MaxPool2dBackward(Op):
     """The gradient of max pooling, a scatter of grad_out to the winning positions (``indices``, flat per plane):
 
         grad_x[n, c].flat[indices[n, c, h, w]] += grad_out[n, c, h, w]
@@ -45,39 +42,36 @@ class MaxPool2dBackward(Function):
     node_name = "MaxPool2DWithIndicesBackwardBackward0"
 
     @staticmethod
-    def forward(ctx, grad, indices, input_shape):
-        ctx.indices = indices
-        return Tensor(grad._backend.max_pool2d_backward(grad._array, indices, input_shape), grad.device)
+    def forward(ctx, b, grad, indices, input_shape):
+        ctx.save_for_backward(indices)
+        return b.max_pool2d_backward(grad, indices, input_shape)
 
     @staticmethod
     def backward(ctx, grad_grad_x):
-        b, indices = grad_grad_x._backend, ctx.indices
+        (indices,) = ctx.saved_tensors
         planes = indices.shape[0] * indices.shape[1]
-        plane = b.reshape(b.arange(0, planes, 1, dtype=dtypes.int64.numpy), (planes, 1))
-        gathered = grad_grad_x.reshape(planes, -1)[plane, b.reshape(indices, (planes, -1))]
+        plane = arange(planes, device=indices.device).reshape(planes, 1)
+        gathered = grad_grad_x.reshape(planes, -1)[plane, indices.reshape(planes, -1)]
         return gathered.reshape(indices.shape), None, None
 
 
-class AvgPool2d(Function):
+class AvgPool2d(Op):
     """out[n, c, h, w] = sum over the window / divisor; each input gets grad / divisor from every window holding it."""
 
     node_name = "AvgPool2DBackward0"
 
     @staticmethod
-    def forward(ctx, x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    def forward(ctx, b, x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
         ctx.args = (kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
         ctx.input_shape = x.shape
-        return Tensor(x._backend.avg_pool2d_forward(x._array, *ctx.args), x.device)
+        return b.avg_pool2d_forward(x, *ctx.args)
 
     @staticmethod
     def backward(ctx, grad):
-        if is_grad_enabled():  # create_graph
-            return (AvgPool2dBackward.apply(grad, ctx.input_shape, *ctx.args),) + (None,) * 6
-        grad_x = grad._backend.avg_pool2d_backward(grad._array, ctx.input_shape, *ctx.args)
-        return (Tensor(grad_x, grad.device),) + (None,) * 6
+        return (AvgPool2dBackward.apply(grad, ctx.input_shape, *ctx.args),) + (None,) * 6
 
 
-class AvgPool2dBackward(Function):
+class AvgPool2dBackward(Op):
     """The gradient of average pooling, for an input of ``input_shape``:
 
         grad_x[n, c, r, q] = sum over the windows (h, w) holding (r, q) of grad_out[n, c, h, w] / divisor(h, w)
@@ -88,16 +82,16 @@ class AvgPool2dBackward(Function):
     node_name = "AvgPool2DBackwardBackward0"
 
     @staticmethod
-    def forward(ctx, grad, input_shape, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    def forward(ctx, b, grad, input_shape, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
         ctx.args = (kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
-        return Tensor(grad._backend.avg_pool2d_backward(grad._array, input_shape, *ctx.args), grad.device)
+        return b.avg_pool2d_backward(grad, input_shape, *ctx.args)
 
     @staticmethod
     def backward(ctx, grad_grad_x):
         return (AvgPool2d.apply(grad_grad_x, *ctx.args), None) + (None,) * 6
 
 
-class EmptyAdaptiveAvgPool2d(Function):
+class EmptyAdaptiveAvgPool2d(Op):
     """adaptive_avg_pool2d with no element to output (an empty batch, or a zero output size): an empty
     (N, C, H_out, W_out) of x's dtype, whatever it is, since no kernel runs. Its gradient is empty too, but, as
     torch's, the backward refuses an output of zero height or width."""
@@ -105,9 +99,9 @@ class EmptyAdaptiveAvgPool2d(Function):
     node_name = "AdaptiveAvgPool2DBackward0"
 
     @staticmethod
-    def forward(ctx, x, out_hw):
+    def forward(ctx, b, x, out_hw):
         ctx.input_shape = x.shape
-        return Tensor(x._backend.zeros(x.shape[:2] + tuple(out_hw), x.dtype.numpy), x.device)
+        return b.zeros(x.shape[:2] + tuple(out_hw), x.dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -116,7 +110,7 @@ class EmptyAdaptiveAvgPool2d(Function):
                 "adaptive_avg_pool2d_backward(): Expected grad_output to have non-zero size for non-batch dimensions, "
                 f"but grad_output has sizes {list(grad.shape)} with dimension {grad.shape.index(0, 2)} being empty"
             )
-        return Tensor(grad._backend.zeros(ctx.input_shape, grad.dtype.numpy), grad.device), None
+        return zeros(ctx.input_shape, dtype=grad.dtype, device=grad.device), None
 
 
 def pool_arguments(name, x, kernel_size, stride, padding, dilation, ceil_mode):

@@ -3,9 +3,11 @@ import math
 from collections import namedtuple
 
 from .. import dtypes
-from ..autograd.function import Function, named
+from ..autograd.function import Op, named
 from ..tensor import Tensor
 from .elementwise import where
+from .kernel import Kernel
+from .registry import register
 from .shape import IndexAdd
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -31,27 +33,32 @@ def _keepdim_shape(shape, axes):
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
-class Sum(Function):
+class Sum(Op):
     """sum over ``axes``; the gradient is the output gradient broadcast back over the summed axes."""
 
     @staticmethod
-    def forward(ctx, x, axes, keepdim):
+    def forward(ctx, b, x, axes, keepdim):
         ctx.shape = x.shape
         ctx.axes = axes
-        return Tensor(x._backend.sum(x._array, axis=axes, keepdims=keepdim), x.device)
+        return b.sum(x, axis=axes, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
         return grad.reshape(_keepdim_shape(ctx.shape, ctx.axes)).expand(ctx.shape), None, None
 
 
-def sum(x, dim=None, keepdim=False):
+@register("sum")
+def sum(input, dim=None, keepdim=False, dtype=None):
+    """The sum over ``dim`` (every dim when None), in ``dtype`` when given."""
+    x = input if dtype is None else input.to(dtype)
     if not x.dtype.is_floating_point and x.dtype is not dtypes.int64:
         x = x.to(dtypes.int64)  # torch sums bool and small ints as int64
     return Sum.apply(x, normalize_dims(x, dim), keepdim)
 
 
-def mean(x, dim=None, keepdim=False):
+@register("mean")
+def mean(input, dim=None, keepdim=False):
+    x = input
     if not x.dtype.is_floating_point:
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
@@ -61,15 +68,15 @@ def mean(x, dim=None, keepdim=False):
     return named(Sum.apply(x, axes, keepdim) / _count(x, axes), "MeanBackward0" if dim is None else "MeanBackward1")
 
 
-class Extreme(Function):
+class Extreme(Op):
     """max or min over ``axes``; the gradient goes to the elements equal to the result, split evenly on ties.
     With ``nan_wins`` (torch's ``x.max()`` of the whole tensor) a NaN result's gradient is split among the NaNs;
     otherwise (``amax``) a NaN result has no equal element and its gradient is NaN, as in torch."""
 
     @staticmethod
-    def forward(ctx, x, kernel, axes, keepdim, nan_wins=False):
-        out = getattr(x._backend, kernel)(x._array, axis=axes, keepdims=True)
-        result = Tensor(out if keepdim else x._backend.reshape(out, _squeezed(x.shape, axes)), x.device)
+    def forward(ctx, b, x, kernel, axes, keepdim, nan_wins=False):
+        out = getattr(b, kernel)(x, axis=axes, keepdims=True)
+        result = out if keepdim else b.reshape(out, _squeezed(x.shape, axes))
         ctx.save_for_backward(x, result)
         ctx.axes, ctx.kept_shape, ctx.nan_wins = axes, out.shape, nan_wins
         return result
@@ -86,20 +93,19 @@ class Extreme(Function):
         return share * grad.reshape(ctx.kept_shape), None, None, None, None
 
 
-class ExtremeAlongDim(Function):
+class ExtremeAlongDim(Op):
     """``(values, indices)`` of the max or min along ``dim``; the gradient goes to the returned index only (as in
     torch), scattered by the same index that picked the values."""
 
     @staticmethod
-    def forward(ctx, x, kernel, dim, keepdim):
-        b = x._backend
-        indices = b.astype(getattr(b, "arg" + kernel)(x._array, axis=dim, keepdims=True), dtypes.int64.numpy)
-        index = tuple(indices if axis == dim else _positions_along(b, x.dim(), axis, n) for axis, n in enumerate(x.shape))
-        values = b.getitem(x._array, index)
+    def forward(ctx, b, x, kernel, dim, keepdim):
+        indices = b.astype(getattr(b, "arg" + kernel)(x, axis=dim, keepdims=True), dtypes.int64.numpy)
+        index = tuple(indices if axis == dim else _positions_along(b, x.ndim, axis, n) for axis, n in enumerate(x.shape))
+        values = b.getitem(x, index)
         ctx.index, ctx.shape, ctx.kept_shape = index, x.shape, indices.shape
         if not keepdim:
             values, indices = b.reshape(values, _squeezed(x.shape, (dim,))), b.reshape(indices, _squeezed(x.shape, (dim,)))
-        return Tensor(values, x.device), Tensor(indices, x.device)
+        return values, indices
 
     @staticmethod
     def backward(ctx, grad, grad_indices=None):
@@ -138,7 +144,6 @@ def extreme(kernel, x, dim=None, keepdim=False, whole=False):
 
 def arg_extreme(kernel, x, dim=None, keepdim=False):
     """Index of the largest (``argmax``) or smallest (``argmin``) element; over the flattened tensor if no dim."""
-    b, array = x._backend, x._current_array()
     if x.dtype is dtypes.bool:
         raise RuntimeError(f"{kernel}(): does not support bool input")
     if x.numel() == 0 and dim is None:
@@ -146,21 +151,17 @@ def arg_extreme(kernel, x, dim=None, keepdim=False):
     if dim is not None:
         _check_nonempty(kernel, x, (dim,))
     if dim is None:
-        index = getattr(b, kernel)(b.reshape(array, (-1,)))
-        out = Tensor(b.asarray(index, dtypes.int64.numpy), x.device)
+        out = Kernel.apply(kernel, x.reshape(-1)).to(dtypes.int64)
         return out.reshape([1] * x.dim()) if keepdim else out
-    dim = x._dim(dim)
-    index = getattr(b, kernel)(array, axis=dim, keepdims=keepdim)
-    return Tensor(b.astype(index, dtypes.int64.numpy), x.device)
+    return Kernel.apply(kernel, x, axis=x._dim(dim), keepdims=keepdim).to(dtypes.int64)
 
 
 def logical(kernel, x, dim=None, keepdim=False):
     """``all`` or ``any`` over ``dim``, as a bool tensor (a uint8 one for uint8 input, as in torch). Unlike the
     other reductions, ``dim=()`` reduces nothing: each element is tested alone."""
     axes = () if dim == () else normalize_dims(x, dim)
-    out = getattr(x._backend, kernel)(x._current_array(), axis=axes, keepdims=keepdim)
-    dtype = dtypes.uint8 if x.dtype is dtypes.uint8 else dtypes.bool
-    return Tensor(x._backend.asarray(out, dtype.numpy), x.device)
+    out = Kernel.apply(kernel, x, axis=axes, keepdims=keepdim)
+    return out.to(dtypes.uint8 if x.dtype is dtypes.uint8 else dtypes.bool)
 
 
 def max_or_min(which, x, dim=None, keepdim=False):
@@ -175,7 +176,7 @@ def max_or_min(which, x, dim=None, keepdim=False):
     return ValuesIndices(named(values, f"{which.capitalize()}Backward0"), indices)
 
 
-class Variance(Function):
+class Variance(Op):
     """var = sum((x - mean)^2) / (n - correction) over ``axes``; d var = 2 (x - mean) / (n - correction) d x.
 
     float32 input is worked in float64, as torch accumulates, and the result stays float64 (``var`` casts it
@@ -184,13 +185,15 @@ class Variance(Function):
     node_name = "VarBackward0"
 
     @staticmethod
-    def forward(ctx, x, axes, correction, keepdim):
-        wide = x.to(dtypes.float64) if x.dtype is dtypes.float32 else x
-        centred = wide - wide.mean(dim=axes, keepdim=True)
+    def forward(ctx, b, x, axes, correction, keepdim):
+        wide = b.astype(x, dtypes.float64.numpy) if x.dtype == dtypes.float32.numpy else x
+        count = b.asarray(_count(x, axes), wide.dtype)
+        centred = b.subtract(wide, b.true_divide(b.sum(wide, axis=axes, keepdims=True), count))
         ctx.save_for_backward(x)
         ctx.axes, ctx.kept_shape = axes, _keepdim_shape(x.shape, axes)
         ctx.divisor = max(_count(x, axes) - correction, 0)
-        return (centred * centred).sum(dim=axes, keepdim=keepdim) / ctx.divisor
+        squares = b.sum(b.multiply(centred, centred), axis=axes, keepdims=keepdim)
+        return b.true_divide(squares, b.asarray(ctx.divisor, wide.dtype))
 
     @staticmethod
     def backward(ctx, grad):
@@ -200,14 +203,14 @@ class Variance(Function):
         return grad_x, None, None, None
 
 
-class Root(Function):
+class Root(Op):
     """std = sqrt(var); as in torch, the gradient is 0 where std = 0 (a constant sample), not 0 / 0."""
 
     node_name = "StdBackward0"
 
     @staticmethod
-    def forward(ctx, variance):
-        out = Tensor(variance._backend.sqrt(variance._array), variance.device)
+    def forward(ctx, b, variance):
+        out = b.sqrt(variance)
         ctx.save_for_backward(out)
         return out
 
@@ -217,7 +220,7 @@ class Root(Function):
         return where(out == 0, 0, grad / (2 * out))
 
 
-def var(x, dim=None, unbiased=None, keepdim=False, correction=None, root=False):
+def variance(x, dim=None, unbiased=None, keepdim=False, correction=None, root=False):
     """The variance over ``dim`` (or with ``root`` the standard deviation); correction defaults to 1 (unbiased),
     as in torch."""
     if correction is None:
@@ -225,3 +228,32 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None, root=False):
     out = Variance.apply(x, normalize_dims(x, dim), correction, keepdim)
     out = (Root.apply(out) if root else out).to(x.dtype)
     return named(out, "StdBackward0" if root else "VarBackward0")  # the cast back to float32 included
+
+
+@register("var")
+def var(input, dim=None, unbiased=None, keepdim=False, correction=None):
+    return variance(input, dim, unbiased, keepdim, correction)
+
+
+@register("std")
+def std(input, dim=None, unbiased=None, keepdim=False, correction=None):
+    return variance(input, dim, unbiased, keepdim, correction, root=True)
+
+
+def _reduction(name, reduce, kernel):
+    """Register ``reduce(kernel, input, dim, keepdim)`` as the reduction ``name``."""
+
+    def reduction(input, dim=None, keepdim=False):
+        return reduce(kernel, input, dim, keepdim)
+
+    reduction.__name__ = name
+    reduction.__doc__ = reduce.__doc__
+    return register(name)(reduction)
+
+
+for _name, _reduce, _kernel in (
+    ("max", max_or_min, "max"), ("min", max_or_min, "min"), ("amax", extreme, "max"), ("amin", extreme, "min"),
+    ("argmax", arg_extreme, "argmax"), ("argmin", arg_extreme, "argmin"), ("all", logical, "all"),
+    ("any", logical, "any"),
+):
+    _reduction(_name, _reduce, _kernel)

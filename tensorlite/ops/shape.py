@@ -3,27 +3,36 @@
 None of them does arithmetic, so each backward just moves the gradient back into the input's layout.
 """
 import math
+import numbers
+
+import numpy as np
 
 from .. import dtypes
-from ..autograd.function import Function, named
+from ..autograd.function import Function, Op, named
 from ..backends import backend_for
-from ..device import CPU, check_same_device
+from ..device import check_same_device
 from ..tensor import Tensor, _size, arange, replay_view, zeros, zeros_like
 from .elementwise import broadcast_shapes, promote_types
+from .registry import register
 
 
-class Reshape(Function):
+class Reshape(Op):
     is_view = True
     node_name = "ViewBackward0"
 
     @staticmethod
-    def forward(ctx, x, shape):
+    def forward(ctx, b, x, shape, view=False):
+        if view and not b.can_view(x, shape):
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least one dimension spans across "
+                "two contiguous subspaces). Use .reshape(...) instead."
+            )
         ctx.shape = x.shape
-        return Tensor(x._backend.reshape(x._array, shape), x.device)
+        return b.reshape(x, shape)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.reshape(ctx.shape), None
+        return grad.reshape(ctx.shape), None, None
 
 
 def reshape(x, shape, view=False):
@@ -38,14 +47,41 @@ def reshape(x, shape, view=False):
     if math.prod(shape) != x.numel() or any(n < 0 for n in shape):
         raise RuntimeError(f"shape '{list(_size(shape))}' is invalid for input of size {x.numel()}")
     shape = tuple(shape)
-    if view and not x._backend.can_view(x._array, shape):
-        raise RuntimeError(
-            "view size is not compatible with input tensor's size and stride (at least one dimension spans across "
-            "two contiguous subspaces). Use .reshape(...) instead."
-        )
-    return x if shape == x.shape else Reshape.apply(x, shape)
+    return x if shape == x.shape else Reshape.apply(x, shape, view)
 
 
+def _sizes_argument(name, parameter, sizes):
+    """The sizes of ``x.expand(2, 3)`` or ``x.expand((2, 3))``; none at all is torch's TypeError."""
+    if not sizes:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "{parameter}"')
+    return tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+
+
+@register("reshape")
+def _reshape(input, *shape):
+    """``x.reshape(2, 3)``, ``x.reshape((2, 3))`` or ``tl.reshape(x, (2, 3))``; a view where the layout allows."""
+    return reshape(input, shape)
+
+
+@register("view", function=False)
+def view(input, *shape):
+    """``x.reshape``, but a layout that the shape cannot be laid over without a copy is torch's error."""
+    if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
+        raise NotImplementedError("view(dtype) is not supported")
+    return reshape(input, shape, view=True)
+
+
+@register("view_as", function=False)
+def view_as(input, other):
+    return view(input, other.shape)
+
+
+@register("reshape_as", function=False)
+def reshape_as(input, other):
+    return reshape(input, other.shape)
+
+
+@register("flatten")
 def flatten(x, start_dim=0, end_dim=-1):
     if x.dim() == 0:
         x._dim(start_dim), x._dim(end_dim)  # in range [-1, 0]
@@ -56,6 +92,25 @@ def flatten(x, start_dim=0, end_dim=-1):
     return x.reshape(x.shape[:start] + (math.prod(x.shape[start : end + 1]),) + x.shape[end + 1 :])
 
 
+@register("unflatten")
+def unflatten(input, dim, sizes):
+    """Split dim ``dim`` into ``sizes`` (one of them may be -1, inferred)."""
+    dim = input._dim(dim)
+    sizes = tuple(sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    known = math.prod(n for n in sizes if n != -1)
+    if sizes.count(-1) == 1 and known:  # the one inferred size is worked out within this dim
+        sizes = tuple(input.shape[dim] // known if n == -1 else n for n in sizes)
+    if sizes.count(-1) > 1 or math.prod(sizes) != input.shape[dim]:
+        raise RuntimeError(
+            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+            f"({input.shape[dim]}) in the input tensor"
+        )
+    return reshape(input, input.shape[:dim] + sizes + input.shape[dim + 1 :])
+
+
+@register("squeeze")
 def squeeze(x, dim=None):
     if dim is None:
         return x.reshape(tuple(n for n in x.shape if n != 1))
@@ -66,6 +121,7 @@ def squeeze(x, dim=None):
     return x.reshape(tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1)))
 
 
+@register("unsqueeze")
 def unsqueeze(x, dim):
     n = x.dim() + 1
     if not -n <= dim < n:
@@ -74,17 +130,22 @@ def unsqueeze(x, dim):
     return x.reshape(x.shape[:dim] + (1,) + x.shape[dim:])
 
 
-class Permute(Function):
+class Permute(Op):
     is_view = True
 
     @staticmethod
-    def forward(ctx, x, dims):
+    def forward(ctx, b, x, dims):
         ctx.inverse = tuple(sorted(range(len(dims)), key=dims.__getitem__))
-        return Tensor(x._backend.transpose(x._array, dims), x.device)
+        return b.transpose(x, dims)
 
     @staticmethod
     def backward(ctx, grad):
         return grad.permute(ctx.inverse), None
+
+
+@register("permute")
+def _permute(input, *dims):
+    return permute(input, _sizes_argument("permute", "dims", dims))
 
 
 def permute(x, dims):
@@ -99,6 +160,7 @@ def permute(x, dims):
     return Permute.apply(x, dims)
 
 
+@register("transpose")
 def transpose(x, dim0, dim1):
     dims = list(range(x.dim()))
     a, b = x._dim(dim0), x._dim(dim1)
@@ -108,18 +170,36 @@ def transpose(x, dim0, dim1):
     return permute(x, dims)
 
 
-class Expand(Function):
+@register("t")
+def t(input):
+    """The transpose of a matrix; a vector or a scalar as it is."""
+    if input.dim() > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.dim()}D")
+    return input.transpose(0, 1) if input.dim() == 2 else input
+
+
+class Expand(Op):
     """A broadcast view; its gradient is summed back to the input's shape by the autograd engine."""
 
     is_view = True
 
     @staticmethod
-    def forward(ctx, x, shape):
-        return Tensor(x._backend.broadcast_to(x._array, shape), x.device)
+    def forward(ctx, b, x, shape):
+        return b.broadcast_to(x, shape)
 
     @staticmethod
     def backward(ctx, grad):
         return grad, None
+
+
+@register("expand", function=False)
+def _expand(input, *sizes):
+    return expand(input, _sizes_argument("expand", "size", sizes))
+
+
+@register("expand_as", function=False)
+def expand_as(input, other):
+    return expand(input, other.shape)
 
 
 def expand(x, sizes):
@@ -144,6 +224,11 @@ def expand(x, sizes):
     return x if tuple(shape) == x.shape else Expand.apply(x, tuple(shape))
 
 
+@register("repeat", function=False)
+def _repeat(input, *sizes):
+    return repeat(input, _sizes_argument("repeat", "repeats", sizes))
+
+
 def repeat(x, sizes):
     """Tile ``x`` ``sizes[i]`` times along dim i: view as (1, n_i) pairs, expand to (r_i, n_i), merge, and copy
     (the merged expansion can still be a view of ``x``, which a write would change)."""
@@ -158,15 +243,15 @@ def repeat(x, sizes):
     return named(Clone.apply(tiled.reshape([r * n for r, n in zip(sizes, shape)])), "RepeatBackward0")
 
 
-class Pad(Function):
+class Pad(Op):
     """Constant padding; ``widths`` is one (before, after) pair per dimension. The gradient is the inner slice."""
 
     node_name = "ConstantPadNdBackward0"
 
     @staticmethod
-    def forward(ctx, x, widths, value):
+    def forward(ctx, b, x, widths, value):
         ctx.inner = tuple(slice(before, before + n) for (before, _), n in zip(widths, x.shape))
-        return Tensor(x._backend.pad(x._array, widths, value), x.device)
+        return b.pad(x, widths, value)
 
     @staticmethod
     def backward(ctx, grad):
@@ -194,9 +279,11 @@ def backend_index(index):
         if index.dtype.is_floating_point:
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         return index._array
-    if isinstance(index, list):
-        array = backend_for(CPU).asarray(index) if index else backend_for(CPU).asarray(index, dtypes.int64.numpy)
-        return backend_index(Tensor(array, CPU))
+    if isinstance(index, list):  # a list of ints or bools, as an index array on the host
+        array = np.asarray(index) if index else np.asarray(index, dtypes.int64.numpy)
+        if array.dtype.kind == "f":
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        return array
     return index
 
 
@@ -240,17 +327,27 @@ def selects_everything(index, shape):
     )
 
 
-class Index(Function):
+@register("__getitem__", function=False)
+def getitem(input, index):
+    """``x[index]``: ints, slices, None, Ellipsis, int/bool tensors and lists, as in torch."""
+    index = backend_index(index)
+    split = split_selects(index)
+    if split is not None:  # torch's order: the ints first
+        return input[split[0]][split[1]]
+    return Index.apply(input, index)
+
+
+class Index(Op):
     """``x[index]``; the gradient is scattered back, adding up where an element was picked twice.
     A basic index (ints and slices) gives a view of ``x``, as in torch."""
 
     is_view = True
 
     @staticmethod
-    def forward(ctx, x, index):
+    def forward(ctx, b, x, index):
         ctx.shape, ctx.index = x.shape, index
         try:
-            return Tensor(x._backend.getitem(x._array, index), x.device)
+            return b.getitem(x, index)
         except IndexError as err:
             raise IndexError(f"{err} (indexing a tensor of shape {list(x.shape)})") from None
 
@@ -259,36 +356,34 @@ class Index(Function):
         return IndexAdd.apply(grad, ctx.shape, ctx.index), None
 
 
-class IndexAdd(Function):
+class IndexAdd(Op):
     """Zeros of ``shape`` with ``values`` added at ``[index]`` (repeats add up): the backward of ``x[index]``.
     Its own backward picks the gradient at ``index`` again, so indexing can be differentiated twice."""
 
     node_name = "IndexPutImplBackward0"
 
     @staticmethod
-    def forward(ctx, values, shape, index):
+    def forward(ctx, b, values, shape, index):
         ctx.index = index
-        b = values._backend
-        return Tensor(b.index_add(shape, index, values._array, values.dtype.numpy), values.device)
+        return b.index_add(shape, index, values, values.dtype)
 
     @staticmethod
     def backward(ctx, grad):
         return Index.apply(grad, ctx.index), None, None
 
 
-class IndexPut(Function):
+class IndexPut(Op):
     """``x`` with ``x[index] = value`` (a copy): the gradient of ``x`` is zero where written, that of ``value`` is
     the gradient at the written places (summed back to ``value``'s shape by the engine)."""
 
     node_name = "IndexPutBackward0"
 
     @staticmethod
-    def forward(ctx, x, index, value):
+    def forward(ctx, b, x, index, value):
         ctx.index = index
-        b = x._backend
-        out = b.copy(x._array)
-        b.setitem(out, index, b.astype(value._array, x.dtype.numpy) if isinstance(value, Tensor) else value)
-        return Tensor(out, x.device)
+        out = b.copy(x)
+        b.setitem(out, index, value if isinstance(value, numbers.Number) else b.astype(value, x.dtype))
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -299,7 +394,7 @@ class IndexPut(Function):
 
 def check_index_put(x, index, value):
     """torch's errors unless ``value`` broadcasts to the shape that ``x[index]`` selects and has ``x``'s dtype."""
-    target = tuple(x._backend.getitem(x._array, index).shape)
+    target = tuple(Index.apply(x.detach(), index).shape)
     try:
         fits = broadcast_shapes(target, value.shape) == target
     except RuntimeError:
@@ -311,7 +406,7 @@ def check_index_put(x, index, value):
         )
     fills = value.dim() == 0 and getattr(index, "dtype", None) == dtypes.bool.numpy and index.ndim  # masked_fill
     if fills:  # torch fills with the value's item(), checked to fit
-        dtypes.check_fits(x._backend.to_numpy(value._array), x.dtype)
+        dtypes.check_fits(np.asarray(value), x.dtype)
     elif value.dtype is not x.dtype:
         raise RuntimeError(
             "Index put requires the source and destination dtypes match, got "
@@ -319,19 +414,18 @@ def check_index_put(x, index, value):
         )
 
 
-class Overwrite(Function):
+class Overwrite(Op):
     """``x.copy_(src)``: the result is ``src`` broadcast to ``x``'s shape in ``x``'s dtype; ``x``'s old value gets
     a zero gradient."""
 
     node_name = "CopyBackwards"
 
     @staticmethod
-    def forward(ctx, x, src):
-        b = x._backend
-        if not isinstance(src, Tensor):
-            return Tensor(b.full(x.shape, src, dtype=x.dtype.numpy), x.device)
-        ctx.src_dtype = src.dtype
-        return Tensor(b.copy(b.broadcast_to(b.astype(src._array, x.dtype.numpy), x.shape)), x.device)
+    def forward(ctx, b, x, src):
+        if isinstance(src, numbers.Number):
+            return b.full(x.shape, src, dtype=x.dtype)
+        ctx.src_dtype = dtypes.from_numpy(src.dtype)
+        return b.copy(b.broadcast_to(b.astype(src, x.dtype), x.shape))
 
     @staticmethod
     def backward(ctx, grad):
@@ -339,7 +433,7 @@ class Overwrite(Function):
         return grad_x, grad.to(ctx.src_dtype) if ctx.needs_input_grad[1] else None
 
 
-class CopySlices(Function):
+class CopySlices(Op):
     """The base of a view after an in-place write through the view: ``base`` with the view's elements replaced
     by ``new``. ``view`` is the chain of view ops that makes the view from the base. The gradient of the old base
     is zero on the view's elements; ``new`` gets the gradient's view."""
@@ -347,10 +441,10 @@ class CopySlices(Function):
     node_name = "CopySlices"
 
     @staticmethod
-    def forward(ctx, base, new, view):
+    def forward(ctx, b, base, new, view):
         ctx.view, ctx.shape = view, base.shape
-        ctx.base_overlaps = base._backend.has_internal_overlap(base._array)
-        return Tensor(base._array, base.device, version=base._version)
+        ctx.base_overlaps = b.has_internal_overlap(base)
+        return base
 
     @staticmethod
     def backward(ctx, grad):
@@ -365,10 +459,11 @@ class CopySlices(Function):
         grad_new = grad.reshape(-1)[flat_positions]
         inside = zeros(count, dtype=dtypes.bool, device=grad.device)
         inside[flat_positions] = True
-        grad_base = IndexPut.apply(grad, inside.reshape(ctx.shape)._array, 0)
+        grad_base = IndexPut.apply(grad, backend_index(inside.reshape(ctx.shape)), 0)
         return grad_base, grad_new, None
 
 
+@register("split")
 def split(x, split_size, dim=0):
     if x.dim() == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
@@ -401,18 +496,32 @@ def split(x, split_size, dim=0):
     return tuple(pieces)
 
 
+@register("chunk")
+def chunk(input, chunks, dim=0):
+    """``chunks`` pieces of (nearly) equal size along ``dim``; the last may be smaller, and there may be fewer."""
+    if input.dim() == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    length = input.shape[input._dim(dim)]
+    if length == 0:  # torch: as many empty chunks as asked for
+        return split(input, [0] * chunks, dim)
+    return split(input, -(-length // chunks), dim)
+
+
 def _skipped_by_cat(t):
-    """torch's cat still skips 1-D empty tensors, whatever the other shapes (a legacy of its old empty tensor)."""
-    return t.shape == (0,)
+    """torch's cat still skips 1-D empty tensors (or arrays), whatever the other shapes (a legacy of its old empty
+    tensor)."""
+    return tuple(t.shape) == (0,)
 
 
-class Cat(Function):
+class Cat(Op):
     @staticmethod
-    def forward(ctx, dim, *tensors):
-        joined = [t for t in tensors if not _skipped_by_cat(t)] or tensors[:1]
-        ctx.dim, ctx.sizes = dim, [t.shape[dim] for t in joined]
-        ctx.skipped = [_skipped_by_cat(t) and t is not joined[0] for t in tensors]
-        return Tensor(joined[0]._backend.concatenate([t._array for t in joined], axis=dim), joined[0].device)
+    def forward(ctx, b, dim, *arrays):
+        joined = [a for a in arrays if not _skipped_by_cat(a)] or arrays[:1]
+        ctx.dim, ctx.sizes = dim, [a.shape[dim] for a in joined]
+        ctx.skipped = [_skipped_by_cat(a) and a is not joined[0] for a in arrays]
+        return b.concatenate(joined, axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -421,6 +530,7 @@ class Cat(Function):
         return (None,) + tuple(empty if skipped else next(pieces) for skipped in ctx.skipped)
 
 
+@register("cat", method=False)
 def cat(tensors, dim=0):
     """Join tensors along an existing dimension ``dim``; all other sizes must match."""
     tensors = list(tensors)
@@ -452,6 +562,7 @@ def cat(tensors, dim=0):
     return Cat.apply(dim, *(t.to(common) for t in all_tensors))
 
 
+@register("stack", method=False)
 def stack(tensors, dim=0):
     """Join equally shaped tensors along a new dimension ``dim``."""
     tensors = list(tensors)
@@ -468,13 +579,13 @@ def stack(tensors, dim=0):
 
 
 # --------------------------------------------------------------------- dtype and device
-class Cast(Function):
+class Cast(Op):
     node_name = "ToCopyBackward0"
 
     @staticmethod
-    def forward(ctx, x, dtype):
-        ctx.dtype = x.dtype
-        return Tensor(x._backend.astype(x._array, dtype.numpy), x.device)
+    def forward(ctx, b, x, dtype):
+        ctx.dtype = dtypes.from_numpy(x.dtype)
+        return b.astype(x, dtype.numpy)
 
     @staticmethod
     def backward(ctx, grad):
@@ -497,10 +608,10 @@ class ToDevice(Function):
         return grad.to(ctx.device), None
 
 
-class Clone(Function):
+class Clone(Op):
     @staticmethod
-    def forward(ctx, x):
-        return Tensor(x._backend.copy(x._array), x.device)
+    def forward(ctx, b, x):
+        return b.copy(x)
 
     @staticmethod
     def backward(ctx, grad):
