@@ -1,10 +1,11 @@
-"""Argument checks of the convolution, pooling and normalisation ops, one section per family.
+"""Argument checks of the convolution, pooling and normalisation ops and layers, one section per family.
 
-The functional ops (ops/conv.py, ops/pool.py, ops/norm.py) call these, so each check is written once. Exception
-types and messages are torch's, raised in torch's order; a function named ``*_arguments`` also returns its
-arguments normalised (pairs, a batched input).
+The functional ops (ops/conv.py, ops/pool.py, ops/norm.py) and the layers (nn/conv.py, nn/normalization.py) both
+call these, so each check is written once. Exception types and messages are torch's, raised in torch's order; a
+function named ``*_arguments`` also returns its arguments normalised (pairs, a batched input).
 """
 import math
+import warnings
 
 from ..backends.geometry import pair, pool_output_size
 from ..device import check_same_device
@@ -30,6 +31,25 @@ def check_floating(kernel, x):
 
 
 # --------------------------------------------------------------------- convolution
+def conv_module_arguments(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, padding_mode):
+    """The checks of torch's Conv2d constructor; returns (kernel_size, stride, padding, dilation), each a pair
+    except a string ``padding``."""
+    if groups <= 0:
+        raise ValueError("groups must be a positive integer")
+    if in_channels % groups:
+        raise ValueError("in_channels must be divisible by groups")
+    if out_channels % groups:
+        raise ValueError("out_channels must be divisible by groups")
+    if padding_mode != "zeros":
+        raise NotImplementedError(f"padding_mode '{padding_mode}' is not supported; tensorlite pads with zeros")
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+        if padding == "same" and pair(stride) != (1, 1):
+            raise ValueError("padding='same' is not supported for strided convolutions")
+    return pair(kernel_size), pair(stride), padding if isinstance(padding, str) else pair(padding), pair(dilation)
+
+
 def conv2d_arguments(input, weight, bias, stride, padding, dilation, groups):
     """torch's checks of conv2d, in its order; returns (x, stride, padding, dilation): x batched, and padded on
     the after side where 'same' needs one more there, the rest as int pairs. What torch's kernels check
@@ -204,6 +224,37 @@ def adaptive_avg_pool2d_input(input):
 
 
 # --------------------------------------------------------------------- normalisation
+def check_norm_input_dims(layer, input, expected_dims):
+    """A normalisation layer's check of its input's number of dimensions (one of ``expected_dims``)."""
+    if input.dim() not in expected_dims:
+        expected = " or ".join(f"{d}D" for d in expected_dims)
+        raise ValueError(f"{layer}: expected {expected} input (got {input.dim()}D input)")
+
+
+def check_instance_norm_channels(input, num_features, affine):
+    """InstanceNorm's channel count (dim -3) against ``num_features``: an error with affine parameters of that
+    size, else a warning (the count is unused)."""
+    channels = input.shape[-3]
+    if channels == num_features:
+        return
+    if affine:
+        raise ValueError(
+            f"expected input's size at dim={input.dim() - 3} to match num_features ({num_features}), "
+            f"but got: {channels}."
+        )
+    warnings.warn(
+        f"input's size at dim={input.dim() - 3} does not match num_features. You can silence this warning "
+        "by not passing in num_features, which is not used because affine=False",
+        stacklevel=3,  # the caller of the layer's forward
+    )
+
+
+def check_group_norm_module(num_groups, num_channels):
+    """The check of torch's GroupNorm constructor."""
+    if num_channels % num_groups:
+        raise ValueError("num_channels must be divisible by num_groups")
+
+
 def normalized_shape_tuple(normalized_shape):
     """LayerNorm's ``normalized_shape`` as a tuple: an int n means (n,)."""
     return (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
