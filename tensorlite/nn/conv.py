@@ -1,5 +1,5 @@
 """``Conv2d``: a learnable bank of 2-D filters slid over the input (cross-correlation, as in torch)."""
-from ..backends.geometry import pair
+from ..ops.arguments import conv_module_arguments
 from ..tensor import empty
 from . import functional as F
 from . import init
@@ -21,22 +21,10 @@ class Conv2d(Module):
         padding_mode="zeros", device=None, dtype=None,
     ):
         super().__init__()
-        if groups <= 0:
-            raise ValueError("groups must be a positive integer")
-        if in_channels % groups:
-            raise ValueError("in_channels must be divisible by groups")
-        if out_channels % groups:
-            raise ValueError("out_channels must be divisible by groups")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"padding_mode '{padding_mode}' is not supported; tensorlite pads with zeros")
-        if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
-            if padding == "same" and pair(stride) != (1, 1):
-                raise ValueError("padding='same' is not supported for strided convolutions")
+        self.kernel_size, self.stride, self.padding, self.dilation = conv_module_arguments(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, padding_mode
+        )
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride, self.dilation = pair(kernel_size), pair(stride), pair(dilation)
-        self.padding = padding if isinstance(padding, str) else pair(padding)
         self.groups, self.padding_mode = groups, padding_mode
         self.weight = Parameter(empty((out_channels, in_channels // groups, *self.kernel_size), device=device, dtype=dtype))
         if bias:

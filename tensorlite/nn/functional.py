@@ -11,10 +11,11 @@ import numpy as np
 
 from .. import dtypes, random
 from ..autograd.function import named
+from ..ops.arguments import check_floating
 from ..ops.conv import conv2d, corr2d  # noqa: F401
 from ..ops.elementwise import LeakyReLU, broadcast_shapes, where
 from ..ops.loss import BinaryCrossEntropy, CrossEntropy, LogSigmoid
-from ..ops.norm import batch_norm, check_floating, group_norm, instance_norm, layer_norm  # noqa: F401
+from ..ops.norm import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
 from ..ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
 from ..ops.shape import pad, stack  # noqa: F401
 from ..tensor import Tensor, arange, tensor

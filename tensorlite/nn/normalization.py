@@ -4,9 +4,10 @@ They differ in which elements share a mean and a variance: BatchNorm, each chann
 InstanceNorm, each (sample, channel); GroupNorm, each (sample, group of channels); LayerNorm, each sample's
 trailing ``normalized_shape`` elements.
 """
-import warnings
-
 from .. import dtypes
+from ..ops.arguments import (
+    check_group_norm_module, check_instance_norm_channels, check_norm_input_dims, normalized_shape_tuple,
+)
 from ..tensor import ones, tensor, zeros
 from . import functional as F
 from .module import Module
@@ -57,9 +58,7 @@ class _BatchNorm(_RunningStatsNorm):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def forward(self, input):
-        if input.dim() not in self.expected_dims:
-            expected = " or ".join(f"{d}D" for d in self.expected_dims)
-            raise ValueError(f"{type(self).__name__}: expected {expected} input (got {input.dim()}D input)")
+        check_norm_input_dims(type(self).__name__, input, self.expected_dims)
         factor = self.momentum if self.momentum is not None else 0.0
         if self.training and self.track_running_stats:
             self.num_batches_tracked.add_(1)
@@ -93,20 +92,8 @@ class InstanceNorm2d(_RunningStatsNorm):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def forward(self, input):
-        if input.dim() not in (3, 4):
-            raise ValueError(f"InstanceNorm2d: expected 3D or 4D input (got {input.dim()}D input)")
-        channels = input.shape[-3]
-        if channels != self.num_features:
-            if self.affine:
-                raise ValueError(
-                    f"expected input's size at dim={input.dim() - 3} to match num_features ({self.num_features}), "
-                    f"but got: {channels}."
-                )
-            warnings.warn(
-                f"input's size at dim={input.dim() - 3} does not match num_features. You can silence this warning "
-                "by not passing in num_features, which is not used because affine=False",
-                stacklevel=2,
-            )
+        check_norm_input_dims("InstanceNorm2d", input, (3, 4))
+        check_instance_norm_channels(input, self.num_features, self.affine)
         x = input if input.dim() == 4 else input.unsqueeze(0)
         factor = self.momentum if self.momentum is not None else 0.0
         use_input_stats = self.training or not self.track_running_stats
@@ -121,7 +108,7 @@ class LayerNorm(Module):
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
-        self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.normalized_shape = normalized_shape_tuple(normalized_shape)
         self.eps, self.elementwise_affine, self.has_bias = eps, elementwise_affine, bias
         _register_affine(self, self.normalized_shape, elementwise_affine, bias, device, dtype)
 
@@ -137,8 +124,7 @@ class GroupNorm(Module):
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
         super().__init__()
-        if num_channels % num_groups:
-            raise ValueError("num_channels must be divisible by num_groups")
+        check_group_norm_module(num_groups, num_channels)
         self.num_groups, self.num_channels, self.eps, self.affine, self.has_bias = num_groups, num_channels, eps, affine, bias
         _register_affine(self, num_channels, affine, bias, device, dtype)
 

@@ -1,7 +1,7 @@
 """2-D convolution (cross-correlation, as in every deep-learning framework) as a differentiable op.
 
-``conv2d`` checks its arguments the way torch does, names what it expected and what it got, and then
-calls the backend's ``conv2d_forward`` / ``conv2d_backward`` kernels on raw arrays.
+``conv2d`` checks its arguments the way torch does (arguments.py), names what it expected and what it got,
+and then calls the backend's ``conv2d_forward`` / ``conv2d_backward`` kernels on raw arrays.
 
 The convolution y = conv(x, w) and its two gradients form a closed set of bilinear ops, each one's backward
 made of the three of them, so derivatives of any order go through (``create_graph=True``):
@@ -14,10 +14,9 @@ A plain backward (grad mode off) skips them for the one fused ``conv2d_backward`
 """
 from ..autograd.function import Op
 from ..autograd.grad_mode import is_grad_enabled
-from ..backends.geometry import conv_output_size, pair
-from ..device import check_same_device
+from ..backends.geometry import conv_output_size
+from .arguments import conv2d_arguments
 from .kernel import Kernel
-from .shape import pad
 
 
 class Conv2d(Op):
@@ -102,117 +101,19 @@ class ConvWeightGrad(Op):
         return d_x, d_grad, None, None, None, None, None
 
 
-def same_padding(kernel_size, dilation):
-    """Per-axis (before, after) padding that keeps the size at stride 1: d(k-1) split, the extra on the after side,
-    halved towards zero as torch does (a kernel without taps, k = 0, thus gets the negative padding torch refuses)."""
-    total = [d * (k - 1) for k, d in zip(kernel_size, dilation)]
-    return [(int(t / 2), t - int(t / 2)) for t in total]
-
-
-def check_input_dims(name, x, spatial=2):
-    """Accept (C, H, W) unbatched or (N, C, H, W) batched input, as torch does; return it batched."""
-    if x.dim() not in (spatial + 1, spatial + 2):
-        raise RuntimeError(
-            f"Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input to {name}, but got input of size: "
-            f"{list(x.shape)}"
-        )
-    return x if x.dim() == spatial + 2 else x.unsqueeze(0)
-
-
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """Convolve ``input`` (N, C_in, H, W) or (C_in, H, W) with ``weight`` (C_out, C_in/groups, kH, kW).
 
     Output (N, C_out, H_out, W_out) with H_out = floor((H + 2p - d(kH - 1) - 1) / s) + 1 (likewise W).
     ``padding`` is an int, a pair, 'valid' (0) or 'same' (output size = input size; stride must be 1).
-    Argument checks follow torch's, in its order; an empty batch skips the kernel (see _empty_batch_conv2d).
+    Arguments are checked as torch does (see arguments.py); an empty batch skips the kernel (see _empty_batch_conv2d).
     """
-    if not isinstance(padding, str):  # torch checks the bias first, except with a string padding
-        _check_bias_dtype(input, bias)
-    x = check_input_dims("conv2d", input)
-    stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
-    if weight.dim() != 4:
-        raise RuntimeError(f"conv2d: expected weight to be 4-dimensional, but got weight of size {list(weight.shape)}")
-    kernel_size = tuple(weight.shape[2:])
-    if isinstance(padding, str):
-        x, padding = _string_padding(x, padding, kernel_size, stride, dilation)
-    padding = pair(padding, "padding")
-    _check_shapes(x, weight, bias, stride, padding, dilation, groups)
-    check_same_device(x, weight, bias)
+    x, stride, padding, dilation = conv2d_arguments(input, weight, bias, stride, padding, dilation, groups)
     if x.shape[0] == 0:
         out = _empty_batch_conv2d(x, weight, bias, stride, padding, dilation)
     else:
-        _check_kernel_arguments(x, weight, dilation)
-        _check_bias_dtype(x, bias)
         out = Conv2d.apply(x, weight, bias, stride, padding, dilation, groups)
     return out if input.dim() == 4 else out.squeeze(0)
-
-
-def _string_padding(x, padding, kernel_size, stride, dilation):
-    """``padding`` 'valid' or 'same' as (x, an int pair): 'same' pads an odd total d(k - 1) by one more after
-    than before, added to x here so that the kernels see a symmetric padding."""
-    if padding not in ("same", "valid"):
-        raise RuntimeError(f"Invalid padding string: '{padding}'")
-    if padding == "same" and stride != (1, 1):
-        raise RuntimeError("padding='same' is not supported for strided convolutions")
-    if padding == "valid":
-        return x, (0, 0)
-    (top, bottom), (left, right) = same_padding(kernel_size, dilation)
-    if bottom > top or right > left:  # (one less after, from k = 0, would be cropped; the kernel is refused anyway)
-        x = pad(x, (0, max(right - left, 0), 0, max(bottom - top, 0)))
-    return x, (top, left)
-
-
-def _check_shapes(x, weight, bias, stride, padding, dilation, groups):
-    """torch's checks of the convolution's arguments against each other (its check_shape_forward)."""
-    if groups <= 0:
-        raise RuntimeError("non-positive groups is not supported")
-    if min(padding) < 0:
-        raise RuntimeError(f"negative padding is not supported, got padding={list(padding)}")
-    if min(stride) <= 0:
-        raise RuntimeError(f"non-positive stride is not supported, got stride={list(stride)}")
-    if min(dilation) < 0:
-        raise RuntimeError(f"dilation should be greater than zero, got dilation={list(dilation)}")
-    if weight.shape[0] < groups or weight.shape[0] % groups:
-        raise RuntimeError(
-            f"Given groups={groups}, expected weight to be at least {groups} and divisible by {groups} at dimension 0, "
-            f"but got weight of size {list(weight.shape)} instead"
-        )
-    if x.shape[1] != weight.shape[1] * groups:
-        raise RuntimeError(
-            f"Given groups={groups}, weight of size {list(weight.shape)}, expected input{list(x.shape)} to have "
-            f"{weight.shape[1] * groups} channels, but got {x.shape[1]} channels instead"
-        )
-    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
-        raise RuntimeError(
-            f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with {weight.shape[0]} "
-            f"elements, but got bias of size {list(bias.shape)} instead"
-        )
-    padded = tuple(n + 2 * p for n, p in zip(x.shape[2:], padding))
-    effective = tuple(d * (k - 1) + 1 for k, d in zip(weight.shape[2:], dilation))
-    if any(e > n for e, n in zip(effective, padded)):
-        raise RuntimeError(
-            f"Calculated padded input size per channel: ({padded[0]} x {padded[1]}). Kernel size: "
-            f"({effective[0]} x {effective[1]}). Kernel size can't be greater than actual input size"
-        )
-
-
-def _check_kernel_arguments(x, weight, dilation):
-    """What torch's kernels check, beyond _check_shapes: they run only on a non-empty batch."""
-    kh, kw = weight.shape[2:]
-    if min(kh, kw) <= 0:
-        raise RuntimeError(f"kernel size should be greater than zero, but got kernel_height: {kh} kernel_width: {kw}")
-    if min(dilation) <= 0:
-        raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
-    if weight.dtype is not x.dtype:
-        raise RuntimeError(
-            f"expected scalar type {x.dtype.legacy_name} but found {weight.dtype.legacy_name} "
-            "(conv2d's input and weight must have the same dtype)"
-        )
-
-
-def _check_bias_dtype(x, bias):
-    if bias is not None and bias.dtype is not x.dtype:
-        raise RuntimeError(f"Input type ({x.dtype.c_name}) and bias type ({bias.dtype.c_name}) should be the same")
 
 
 def _empty_batch_conv2d(x, weight, bias, stride, padding, dilation):

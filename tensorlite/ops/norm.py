@@ -7,6 +7,10 @@ import math
 
 from ..autograd.function import Op
 from ..autograd.grad_mode import is_grad_enabled, no_grad
+from .arguments import (
+    batch_norm_arguments, batch_norm_python_arguments, group_norm_arguments, instance_norm_arguments,
+    layer_norm_arguments,
+)
 from .kernel import Kernel
 
 
@@ -64,49 +68,22 @@ def batch_norm_training(x, weight, bias, running_mean, running_var, momentum, ep
     return out
 
 
-def check_floating(kernel, x):
-    """Refuse a non-floating ``x`` as torch's floating-point-only ``kernel`` does (normalising integers would give
-    zeros, and an infinite running variance)."""
-    if not x.dtype.is_floating_point:
-        raise NotImplementedError(f'"{kernel}" not implemented for \'{x.dtype.legacy_name}\'')
-
-
 def _per_channel(v, ndim):
     return v.reshape((1, -1) + (1,) * (ndim - 2))
-
-
-def _verify_batch_size(size):
-    """A single value per channel has no variance to normalise by: torch refuses to train on it (size [N, C, *])."""
-    if size[0] * math.prod(size[2:]) == 1:
-        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Normalise each channel of ``input`` (N, C, *): with the batch's statistics when ``training`` (and update the
     running ones), else with ``running_mean`` / ``running_var``."""
-    if training:
-        _verify_batch_size(input.shape)
-    if training and eps <= 0.0:
-        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
-    if eps < 0.0:
-        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    batch_norm_python_arguments(input, training, eps)
     return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
 
 
 def _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps):
     """batch_norm past the checks of torch's Python layer, which instance norm skips as torch's does."""
-    if input.dim() < 2:
-        raise ValueError(f"batch_norm: expected at least 2D input (got {input.dim()}D input)")
+    batch_norm_arguments(input, running_mean, running_var, weight, bias, training)
     if input.numel() == 0:
         return _empty_batch_norm(input, weight, bias)
-    for name, stats in (("running_mean", running_mean), ("running_var", running_var)):
-        if stats is None and not training:
-            raise RuntimeError(f"{name} must be defined in evaluation mode")
-    channels = input.shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
-        if t is not None and t.numel() != channels:
-            raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
-    check_floating("batch_norm", input)
     if training:
         return batch_norm_training(input, weight, bias, running_mean, running_var, momentum, eps)
     scale = (running_var + eps) ** -0.5
@@ -137,25 +114,8 @@ def _normalise_rows(x, rows, eps):
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the last ``len(normalized_shape)`` dimensions, then y * weight + bias (shaped like them)."""
-    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    if not normalized_shape:
-        raise RuntimeError(
-            "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one element, but got "
-            "normalized_shape = []"
-        )
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and tuple(t.shape) != normalized_shape:
-            raise RuntimeError(
-                f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape {list(t.shape)} "
-                f"and normalized_shape = {list(normalized_shape)}"
-            )
+    normalized_shape = layer_norm_arguments(input, normalized_shape, weight, bias)
     leading = input.dim() - len(normalized_shape)
-    if leading < 0 or tuple(input.shape[leading:]) != normalized_shape:
-        raise RuntimeError(
-            f"Given normalized_shape={list(normalized_shape)}, expected input with shape [*, "
-            f"{', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}"
-        )
-    check_floating("LayerNormKernelImpl", input)
     out = _normalise_rows(input, math.prod(input.shape[:leading]), eps)
     if weight is not None:
         out = out * weight
@@ -164,32 +124,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Split the C channels of (N, C, *) into ``num_groups`` groups; normalise each (sample, group), then per-channel affine."""
-    if input.dim() < 2:
-        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
-    n, c = input.shape[:2]
-    _verify_batch_size([n * c // num_groups, num_groups] + list(input.shape[2:]))
-    if num_groups <= 0:
-        raise RuntimeError(f"Expected num groups to be greater than 0, got {num_groups}")
-    if c % num_groups:
-        raise RuntimeError(
-            f"Expected number of channels in input to be divisible by num_groups, but got input of shape "
-            f"{list(input.shape)} and num_groups={num_groups}"
-        )
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and (t.dim() != 1 or t.numel() != c):
-            raise RuntimeError(
-                f"Expected {name} to be a vector of size equal to the number of channels in input, but got {name} of "
-                f"shape {list(t.shape)} and input of shape {list(input.shape)}"
-            )
-    check_floating("GroupNormKernelImpl", input)
-    out = _normalise_rows(input, n * num_groups, eps)
+    group_norm_arguments(input, num_groups, weight, bias)
+    out = _normalise_rows(input, input.shape[0] * num_groups, eps)
     return _affine(out, weight, bias)
-
-
-def _verify_spatial_size(size):
-    """A single value per plane has no variance to normalise by: torch refuses it (size [N, C, *])."""
-    if math.prod(size[2:]) == 1:
-        raise ValueError(f"Expected more than 1 spatial element when training, got input size {size}")
 
 
 def instance_norm(
@@ -199,10 +136,7 @@ def instance_norm(
     (1, N*C, *) view, with each per-channel argument repeated N times (torch's definition, its errors included).
     With ``use_input_stats``, running statistics, when given, become the average over the samples of the N copies
     that batch norm updated (NaN for an empty batch, as in torch)."""
-    if use_input_stats:
-        _verify_spatial_size(input.shape)
-    elif running_mean is None or running_var is None:
-        raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
+    instance_norm_arguments(input, running_mean, running_var, use_input_stats)
     n, c = input.shape[:2]
     # batch norm updates the running copies in place: clone them, as repeat may return a read-only view
     running = [None if t is None else t.repeat(n).clone() for t in (running_mean, running_var)]
