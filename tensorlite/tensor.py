@@ -1,8 +1,11 @@
 """``Tensor``: an n-dimensional array on a device, with the bookkeeping autograd needs.
 
-A tensor holds a backend array (``_array``: a NumPy array on the CPU), its ``device``, and for autograd
-``requires_grad``, ``grad`` and ``grad_fn`` (the graph node that made it). Every method that computes goes
-through a differentiable op in ``tensorlite.ops``; the tensor itself never looks at the device.
+Read it top-down: the storage (``_array``, a NumPy array on the CPU) with its dtype, shape and ``device``; the
+autograd state (``requires_grad``, ``grad``, ``grad_fn``, hooks, ``backward``); views and in-place writes (version
+counters, ``_inplace``); conversions (``numpy``, ``item``, ``to``); the in-place methods; printing; then the
+creation functions (``tensor``, ``zeros``, ``arange``, ...). The math, reduction and shape methods are not here:
+each op registers its own beside its class in ``tensorlite/ops/`` (``x.exp()``, ``x + y``, ``x.sum()``, ``x[i]``).
+The tensor never looks at its device: ``backend_for`` does, in one place.
 """
 import math
 import numbers

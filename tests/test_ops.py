@@ -31,6 +31,7 @@ OPS = {
     "tanh": (lambda a: a.tanh(), None, [(2, 4)]),
     "sigmoid": (lambda a: a.sigmoid(), None, [(2, 4)]),
     "relu": (lambda a: a.relu(), None, [(3, 4)]),
+    "softplus": (lambda a: _lib(a).nn.functional.softplus(a * 4, beta=0.5, threshold=3.0), None, [(3, 4)]),
     "clamp": (lambda a: a.clamp(-0.5, 0.5), None, [(3, 4)]),
     "clamp_min": (lambda a: a.clamp(min=0.1), None, [(6,)]),
     "maximum": (lambda a, b: a.maximum(b), None, [(3, 4), (4,)]),

@@ -4,7 +4,7 @@
 holds the same computations as plain functions; ``init`` fills weights.
 """
 from . import functional, init  # noqa: F401
-from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh  # noqa: F401
+from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh  # noqa: F401
 from .container import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .conv import Conv2d  # noqa: F401
 from .dropout import Dropout, Dropout2d  # noqa: F401

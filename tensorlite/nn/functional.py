@@ -17,8 +17,11 @@ from ..ops.elementwise import LeakyReLU, broadcast_shapes, where
 from ..ops.loss import BinaryCrossEntropy, CrossEntropy, LogSigmoid
 from ..ops.norm import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
 from ..ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
+from ..ops.registry import FUNCTIONAL
 from ..ops.shape import pad, stack  # noqa: F401
 from ..tensor import Tensor, arange, tensor
+
+globals().update(FUNCTIONAL)  # the ops registered with a functional form: sigmoid, tanh, softplus
 
 
 # --------------------------------------------------------------------- layers
@@ -151,15 +154,6 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     if inplace:
         return input._inplace(lambda x: LeakyReLU.apply(x, negative_slope))
     return LeakyReLU.apply(input, negative_slope)
-
-
-def sigmoid(input):
-    """1 / (1 + exp(-x))."""
-    return input.sigmoid()
-
-
-def tanh(input):
-    return input.tanh()
 
 
 def _softmax_dim(ndim):

@@ -1,6 +1,9 @@
-"""Softmax and log-softmax along a dimension, each one fused kernel with a closed-form backward."""
+"""Activations with a closed-form backward: softmax and log-softmax along a dimension (each one fused kernel),
+and softplus."""
 from .. import dtypes
 from ..autograd.function import Op
+from .arguments import check_floating
+from .elementwise import where
 from .registry import register
 
 
@@ -51,3 +54,33 @@ def softmax(input, dim):
 @register("log_softmax")
 def log_softmax(input, dim):
     return LogSoftmax.apply(input, input._dim(dim))
+
+
+class Softplus(Op):
+    """softplus(x) = log(1 + exp(beta x)) / beta, a smooth relu; x itself where beta x > threshold, as torch (the
+    two agree there to float precision, and exp would overflow further on):
+
+        d softplus / dx = sigmoid(beta x)        (1 past the threshold)
+    """
+
+    node_name = "SoftplusBackward0"
+
+    @staticmethod
+    def forward(ctx, b, x, beta, threshold):
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
+        scaled = b.multiply(x, b.asarray(beta, x.dtype))
+        smooth = b.true_divide(b.log1p(b.exp(scaled)), b.asarray(beta, x.dtype))
+        return b.where(b.greater(scaled, b.asarray(threshold, x.dtype)), x, smooth)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        scaled = x * ctx.beta
+        return where(scaled > ctx.threshold, grad, grad * scaled.sigmoid()), None, None
+
+
+@register("softplus", method=False, function=False, functional=True)
+def softplus(input, beta=1.0, threshold=20.0):
+    check_floating("softplus_cpu", input)
+    return Softplus.apply(input, beta, threshold)

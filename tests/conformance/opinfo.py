@@ -788,6 +788,8 @@ OPS = (
         OpInfo("F.relu", function("nn.functional.relu"), one_tensor()),
         OpInfo("F.leaky_relu", function("nn.functional.leaky_relu"),
                st.tuples(tensors(), st.sampled_from([0.01, 0.2, -1.0, 0])).map(lambda p: sample(*p))),
+        OpInfo("F.softplus", function("nn.functional.softplus"),
+               st.tuples(tensors(), st.sampled_from([1.0, 2.0, 0.5]), st.sampled_from([20.0, 1.0])).map(lambda p: sample(*p))),
         OpInfo("F.dropout", function("nn.functional.dropout"), dropouts()),
         OpInfo("F.cross_entropy", function("nn.functional.cross_entropy"), class_losses(), tolerances=LOOSE),
         OpInfo("F.nll_loss", function("nn.functional.nll_loss"), class_losses(log_probabilities=True)),

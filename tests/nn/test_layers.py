@@ -86,6 +86,7 @@ LAYERS = {
     "LeakyReLU": (lambda nn: nn.LeakyReLU(0.2), (3, 4)),
     "Sigmoid": (lambda nn: nn.Sigmoid(), (3, 4)),
     "Tanh": (lambda nn: nn.Tanh(), (3, 4)),
+    "Softplus": (lambda nn: nn.Softplus(beta=2.0, threshold=1.0), (3, 4)),
     "Softmax": (lambda nn: nn.Softmax(dim=1), (3, 4)),
     "LogSoftmax": (lambda nn: nn.LogSoftmax(-1), (2, 3, 4)),
     "Dropout_eval": (lambda nn: nn.Dropout(0.3).eval(), (3, 4)),
@@ -128,6 +129,7 @@ def test_layer_reprs():
     assert repr(nn.Unflatten(1, (2, 2))) == "Unflatten(dim=1, unflattened_size=(2, 2))"
     assert repr(nn.ReLU()) == "ReLU()" and repr(nn.ReLU(inplace=True)) == "ReLU(inplace=True)"
     assert repr(nn.LeakyReLU()) == "LeakyReLU(negative_slope=0.01)"
+    assert repr(nn.Softplus()) == "Softplus(beta=1.0, threshold=20.0)"
     assert repr(nn.Softmax(dim=1)) == "Softmax(dim=1)" and repr(nn.LogSoftmax()) == "LogSoftmax(dim=None)"
     assert repr(nn.Dropout()) == "Dropout(p=0.5, inplace=False)"
     assert repr(nn.Sigmoid()) == "Sigmoid()" and repr(nn.Tanh()) == "Tanh()" and repr(nn.Identity()) == "Identity()"

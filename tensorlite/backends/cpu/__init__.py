@@ -27,6 +27,7 @@ from numpy import (  # noqa: F401 - re-exported kernels
     less,
     less_equal,
     log,
+    log1p,
     logical_and,
     logical_not,
     logical_or,

@@ -26,6 +26,7 @@ from .elementwise import (  # noqa: F401,E402
     less,
     less_equal,
     log,
+    log1p,
     logical_and,
     logical_not,
     logical_or,

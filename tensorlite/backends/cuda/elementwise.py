@@ -154,6 +154,7 @@ abs = unary(np.abs, lambda a: a if a >= 0 else -a)
 sign = unary(np.sign, lambda a: 1 if a > 0 else (-1 if a < 0 else (0 if a == 0 else a)))  # NaN stays NaN
 exp = unary(np.exp, lambda a: math.exp(a))
 log = unary(np.log, lambda a: math.log(a) if a > 0 else (-math.inf if a == 0 else math.nan))
+log1p = unary(np.log1p, lambda a: math.log1p(a) if a > -1 else (-math.inf if a == -1 else math.nan))
 sqrt = unary(np.sqrt, lambda a: math.sqrt(a) if a >= 0 else math.nan)
 sin = unary(np.sin, lambda a: math.sin(a))
 cos = unary(np.cos, lambda a: math.cos(a))
