@@ -236,11 +236,13 @@ def batch_norm_forward(x, weight, bias, eps):
         mean_c = mean of x[:, c],  var_c = mean of (x[:, c] - mean_c)^2 (biased),  invstd_c = 1 / sqrt(var_c + eps)
         out[:, c] = (x[:, c] - mean_c) * invstd_c * weight_c + bias_c       (weight 1, bias 0 when None)
 
-    x (N, C) or (N, C, *) -> (out like x, mean (C,), invstd (C,)).
+    x (N, C) or (N, C, *) -> (out like x, mean (C,), invstd (C,)), in x's dtype. The arithmetic is float64 (torch's
+    CPU kernels sum float32 in double too): a float32 square overflows from 1.9e19 on.
     """
     axes = (0,) + tuple(range(2, x.ndim))
-    mean = x.mean(axis=axes)
-    invstd = 1.0 / np.sqrt(x.var(axis=axes) + eps)
+    x64 = x.astype(np.float64)
+    mean = x64.mean(axis=axes)
+    invstd = 1.0 / np.sqrt(x64.var(axis=axes) + eps)
     return _normalise(x, weight, bias, mean, invstd), mean.astype(x.dtype), invstd.astype(x.dtype)
 
 
@@ -251,17 +253,20 @@ def batch_norm_backward(grad_out, x, weight, mean, invstd):
         grad_bias_c = sum g      grad_weight_c = sum g * x_hat
         grad_x = weight_c * invstd_c * (g - grad_bias_c / M - x_hat * grad_weight_c / M)
 
-    Returns (grad_x like x, grad_weight (C,), grad_bias (C,)); weight None counts as ones.
+    Returns (grad_x like x, grad_weight (C,), grad_bias (C,)) in x's dtype, computed in float64; weight None
+    counts as ones.
     """
     axes = (0,) + tuple(range(2, x.ndim))
     m = x.size // x.shape[1]
+    dtype = x.dtype
+    grad_out, x = grad_out.astype(np.float64), x.astype(np.float64)
     x_hat = (x - _per_channel(mean, x.ndim)) * _per_channel(invstd, x.ndim)
     grad_bias = grad_out.sum(axis=axes)
     grad_weight = (grad_out * x_hat).sum(axis=axes)
     scale = invstd if weight is None else weight * invstd
     grad_x = _per_channel(scale, x.ndim) * (grad_out - _per_channel(grad_bias / m, x.ndim)
                                              - x_hat * _per_channel(grad_weight / m, x.ndim))
-    return grad_x.astype(x.dtype), grad_weight.astype(x.dtype), grad_bias.astype(x.dtype)
+    return grad_x.astype(dtype), grad_weight.astype(dtype), grad_bias.astype(dtype)
 
 
 # --------------------------------------------------------------------------------------------- activations

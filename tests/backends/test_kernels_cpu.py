@@ -15,6 +15,8 @@ from tensorlite.backends import reference as ref
 from tensorlite.backends.geometry import pool_output_size
 from tensorlite.backends.cpu import conv, norm, pool, scratch
 
+pytestmark = pytest.mark.fast_kernels  # the fast kernels called directly: the same tests under either kernel set
+
 fast = SimpleNamespace(
     conv2d_forward=conv.conv2d_forward, conv2d_backward=conv.conv2d_backward,
     max_pool2d_forward=pool.max_pool2d_forward, max_pool2d_backward=pool.max_pool2d_backward,
