@@ -26,7 +26,7 @@ _kernels = None  # set below, from TENSORLITE_KERNELS
 
 
 def backend_for(device):
-    """The kernel module that computes on ``device`` (a ``tensorlite.device``); for the CPU, the current kernel set's."""
+    """The kernel module that computes on ``device`` (a ``tensorlite.device``); the current kernel set's on the CPU."""
     try:
         return _loaded[device.type]
     except KeyError:
@@ -41,7 +41,8 @@ def backend_for(device):
 
 def use_kernels(name):
     """Compute on the CPU with the kernel set ``name`` from now on: "fast" (Numba, the default) or "reference"
-    (the plain NumPy kernels of ``tensorlite.backends.reference``). Tensors are unaffected: both sets hold NumPy arrays."""
+    (the plain NumPy kernels of ``tensorlite.backends.reference``). Existing tensors keep working: both sets
+    compute on NumPy arrays."""
     global _kernels
     _kernels = _checked(name, "use_kernels()")
     _BACKEND_MODULES["cpu"] = KERNEL_SETS[name]

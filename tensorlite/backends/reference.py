@@ -1,7 +1,11 @@
-"""Reference kernels: slow, obviously-correct NumPy versions of the CNN kernels.
+"""Reference kernels: slow, obviously-correct NumPy versions of the neural-network kernels (convolution,
+pooling, batch norm, softmax, log_softmax, sigmoid).
 
-They are the test oracle for the fast backends and the code the tutorial quotes, so each one is a direct
-transcription of its formula: a loop over output positions, one window of the input at a time.
+They are the test oracle for the fast backends, the code the tutorial quotes and, under
+``TENSORLITE_KERNELS=reference``, the CPU's kernels (see ``cpu_reference``), so each one is a direct
+transcription of its formula: a loop over output positions, one window of the input at a time. They share
+no code with the kernels they check: NumPy is their only import, and they count their output positions
+themselves.
 Arrays are NumPy in, NumPy out; shapes follow PyTorch: images are (N, C, H, W), conv weights
 (C_out, C_in / groups, kH, kW). ``stride``, ``padding``, ``dilation`` and ``kernel_size`` are 2-tuples of ints.
 The kernels trust their arguments; checking them (and naming the layer in the error) is the ops' job.

@@ -112,7 +112,8 @@ def forward_and_backward(model, x, target):
     logits = model(x)
     loss = F.cross_entropy(logits, tl.tensor(target)) + F.softmax(logits, 1)[:, 0].sum() + logits.sigmoid().mean()
     loss.backward()
-    return [logits.detach().numpy(), loss.detach().numpy(), x.grad.numpy()] + [p.grad.numpy() for p in model.parameters()]
+    grads = [p.grad.numpy() for p in model.parameters()]
+    return [logits.detach().numpy(), loss.detach().numpy(), x.grad.numpy()] + grads
 
 
 def recording(kernel, called):
