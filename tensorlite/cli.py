@@ -15,11 +15,12 @@ DEMO_DIR = Path(__file__).resolve().parent.parent / "demos"
 
 
 def info(args):
-    """Print the versions, thread count and whether CUDA is usable."""
+    """Print the versions, thread count, the CPU kernel set and whether CUDA is usable."""
     import numba
     import numpy
 
     import tensorlite as tl
+    from tensorlite.backends import kernels
 
     cuda = tl.cuda.is_available()
     rows = [
@@ -29,6 +30,7 @@ def info(args):
         ("numba", numba.__version__),
         ("machine", f"{platform.machine()}, {os.cpu_count()} logical CPUs"),
         ("numba threads", numba.get_num_threads()),
+        ("kernels", kernels()),
         ("cuda available", f"yes ({tl.cuda.get_device_name()})" if cuda else "no"),
     ]
     width = max(len(name) for name, _ in rows)

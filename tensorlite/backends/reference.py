@@ -1,14 +1,16 @@
-"""Reference kernels: slow, obviously-correct NumPy versions of the CNN kernels.
+"""Reference kernels: slow, obviously-correct NumPy versions of the neural-network kernels (convolution,
+pooling, batch norm, softmax, log_softmax, sigmoid).
 
-They are the test oracle for the fast backends and the code the tutorial quotes, so each one is a direct
-transcription of its formula: a loop over output positions, one window of the input at a time.
+They are the test oracle for the fast backends, the code the tutorial quotes and, under
+``TENSORLITE_KERNELS=reference``, the CPU's kernels (see ``cpu_reference``), so each one is a direct
+transcription of its formula: a loop over output positions, one window of the input at a time. They share
+no code with the kernels they check: NumPy is their only import, and they count their output positions
+themselves.
 Arrays are NumPy in, NumPy out; shapes follow PyTorch: images are (N, C, H, W), conv weights
 (C_out, C_in / groups, kH, kW). ``stride``, ``padding``, ``dilation`` and ``kernel_size`` are 2-tuples of ints.
 The kernels trust their arguments; checking them (and naming the layer in the error) is the ops' job.
 """
 import numpy as np
-
-from .geometry import conv_output_size, pool_output_hw, pool_output_size  # noqa: F401  (the output-size rules, shared)
 
 
 def corr2d(X, K):
@@ -24,6 +26,25 @@ def corr2d(X, K):
     return Y
 
 
+# --------------------------------------------------------------------------------------------- output sizes
+
+def _window_starts(n, k, s, p, d, ceil_mode=False):
+    """Where the windows along one axis start in the input padded by p on both sides: at 0, s, 2s, ... as long as
+    the window, d(k - 1) + 1 positions wide, ends inside the padded input. With ceil_mode one more window may
+    run past the end, if the one before it stopped short and it starts inside the input or its left padding
+    (PyTorch's rule). Their number is the output size: floor((n + 2p - d(k - 1) - 1) / s) + 1 without ceil_mode."""
+    width, padded = d * (k - 1) + 1, n + 2 * p
+    if ceil_mode:
+        return range(0, min(padded - width + s, n + p), s)
+    return range(0, padded - width + 1, s)
+
+
+def _output_hw(input_hw, kernel_size, stride, padding, dilation, ceil_mode=False):
+    """(Ho, Wo): how many windows fit along H and along W."""
+    return tuple(len(_window_starts(*axis, ceil_mode))
+                 for axis in zip(input_hw, kernel_size, stride, padding, dilation))
+
+
 # ---------------------------------------------------------------------------------------------- convolution
 
 def _window(i, j, kernel_size, stride, dilation):
@@ -36,11 +57,11 @@ def _conv_setup(x, weight, stride, padding, dilation, groups):
     """The padded input as (N, G, C_in/G, Hp, Wp), the weight as (G, C_out/G, C_in/G, kH, kW), the output size."""
     n, c_in, h, w = x.shape
     c_out, c_group, kh, kw = weight.shape
-    (ph, pw), (sh, sw), (dh, dw) = padding, stride, dilation
+    ph, pw = padding
     x_padded = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     xg = x_padded.reshape(n, groups, c_group, h + 2 * ph, w + 2 * pw)
     wg = weight.reshape(groups, c_out // groups, c_group, kh, kw)
-    return xg, wg, (conv_output_size(h, kh, sh, ph, dh), conv_output_size(w, kw, sw, pw, dw))
+    return xg, wg, _output_hw((h, w), (kh, kw), stride, padding, dilation)
 
 
 def conv2d_forward(x, weight, bias, stride, padding, dilation, groups, workspace=None):
@@ -103,18 +124,25 @@ def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
         indices[n, c, i, j] = r * W + q of the first maximum, or of the last NaN if there is one (as torch)
 
     Window (i, j) covers rows i*sh - ph + dh*a (a < kH) and columns likewise; the padding is -inf, so only
-    positions inside the input can win (each window must cover one: with dilation it may not, and torch then
-    returns -inf). x (N, C, H, W) -> out, indices (N, C, Ho, Wo), indices int64.
+    positions inside the input can win. With dilation a window may miss the input altogether: its output is
+    then -inf and its index torch's, r0 * W + q0 with r0, q0 its first row and column taps at or past 0.
+    x (N, C, H, W) -> out (N, C, Ho, Wo) in x's dtype, indices (N, C, Ho, Wo) int64.
     """
     n, c, h, w = x.shape
-    ho, wo = pool_output_hw(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    ho, wo = _output_hw(x.shape[2:], kernel_size, stride, padding, dilation, ceil_mode)
     out = np.empty((n, c, ho, wo), dtype=x.dtype)
     indices = np.empty((n, c, ho, wo), dtype=np.int64)
     planes = x.reshape(n, c, h * w)
     for i in range(ho):
-        rows = _within(_taps(i, kernel_size[0], stride[0], padding[0], dilation[0]), 0, h)
+        row_taps = _taps(i, kernel_size[0], stride[0], padding[0], dilation[0])
+        rows = _within(row_taps, 0, h)
         for j in range(wo):
-            cols = _within(_taps(j, kernel_size[1], stride[1], padding[1], dilation[1]), 0, w)
+            col_taps = _taps(j, kernel_size[1], stride[1], padding[1], dilation[1])
+            cols = _within(col_taps, 0, w)
+            if rows.size == 0 or cols.size == 0:
+                out[:, :, i, j] = -np.inf
+                indices[:, :, i, j] = row_taps[row_taps >= 0][0] * w + col_taps[col_taps >= 0][0]
+                continue
             flat = (rows[:, None] * w + cols).ravel()
             window = planes[:, :, flat]
             is_nan = np.isnan(window)
@@ -130,7 +158,7 @@ def max_pool2d_backward(grad_out, indices, input_shape):
 
         grad_x[n, c].flat[indices[n, c, i, j]] += grad_out[n, c, i, j]      (overlapping windows add up).
 
-    An empty window (every tap in the padding; its index is past the plane) sends its gradient nowhere.
+    An index past the plane (a window wholly in the padding rows) sends its gradient nowhere.
     """
     n, c, h, w = input_shape
     grad_x = np.zeros((n * c, h * w), dtype=grad_out.dtype)
@@ -147,7 +175,7 @@ def _avg_windows(input_shape, kernel_size, stride, padding, ceil_mode, count_inc
     zero padding (count_include_pad) or not, never counting the positions past the padding that ceil_mode adds."""
     h, w = input_shape[2:]
     (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
-    ho, wo = pool_output_hw(input_shape, kernel_size, stride, padding, (1, 1), ceil_mode)
+    ho, wo = _output_hw(input_shape[2:], kernel_size, stride, padding, (1, 1), ceil_mode)
     for i in range(ho):
         row_taps = _taps(i, kh, sh, ph)
         for j in range(wo):
@@ -171,7 +199,7 @@ def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include
     the divisor rules are in _avg_windows. x (N, C, H, W) -> out (N, C, Ho, Wo).
     """
     windows = _avg_windows(x.shape, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
-    ho, wo = pool_output_hw(x.shape, kernel_size, stride, padding, (1, 1), ceil_mode)
+    ho, wo = _output_hw(x.shape[2:], kernel_size, stride, padding, (1, 1), ceil_mode)
     out = np.empty(x.shape[:2] + (ho, wo), dtype=x.dtype)
     for i, j, rows, cols, divisor in windows:
         out[:, :, i, j] = x[:, :, rows[:, None], cols].sum(axis=(2, 3)) / divisor
@@ -212,11 +240,13 @@ def batch_norm_forward(x, weight, bias, eps):
         mean_c = mean of x[:, c],  var_c = mean of (x[:, c] - mean_c)^2 (biased),  invstd_c = 1 / sqrt(var_c + eps)
         out[:, c] = (x[:, c] - mean_c) * invstd_c * weight_c + bias_c       (weight 1, bias 0 when None)
 
-    x (N, C) or (N, C, *) -> (out like x, mean (C,), invstd (C,)).
+    x (N, C) or (N, C, *) -> (out like x, mean (C,), invstd (C,)), in x's dtype. The arithmetic is float64 (torch's
+    CPU kernels sum float32 in double too): a float32 square overflows from 1.9e19 on.
     """
     axes = (0,) + tuple(range(2, x.ndim))
-    mean = x.mean(axis=axes)
-    invstd = 1.0 / np.sqrt(x.var(axis=axes) + eps)
+    x64 = x.astype(np.float64)
+    mean = x64.mean(axis=axes)
+    invstd = 1.0 / np.sqrt(x64.var(axis=axes) + eps)
     return _normalise(x, weight, bias, mean, invstd), mean.astype(x.dtype), invstd.astype(x.dtype)
 
 
@@ -227,14 +257,40 @@ def batch_norm_backward(grad_out, x, weight, mean, invstd):
         grad_bias_c = sum g      grad_weight_c = sum g * x_hat
         grad_x = weight_c * invstd_c * (g - grad_bias_c / M - x_hat * grad_weight_c / M)
 
-    Returns (grad_x like x, grad_weight (C,), grad_bias (C,)); weight None counts as ones.
+    Returns (grad_x like x, grad_weight (C,), grad_bias (C,)) in x's dtype, computed in float64; weight None
+    counts as ones.
     """
     axes = (0,) + tuple(range(2, x.ndim))
     m = x.size // x.shape[1]
+    dtype = x.dtype
+    grad_out, x = grad_out.astype(np.float64), x.astype(np.float64)
     x_hat = (x - _per_channel(mean, x.ndim)) * _per_channel(invstd, x.ndim)
     grad_bias = grad_out.sum(axis=axes)
     grad_weight = (grad_out * x_hat).sum(axis=axes)
     scale = invstd if weight is None else weight * invstd
     grad_x = _per_channel(scale, x.ndim) * (grad_out - _per_channel(grad_bias / m, x.ndim)
                                              - x_hat * _per_channel(grad_weight / m, x.ndim))
-    return grad_x.astype(x.dtype), grad_weight.astype(x.dtype), grad_bias.astype(x.dtype)
+    return grad_x.astype(dtype), grad_weight.astype(dtype), grad_bias.astype(dtype)
+
+
+# --------------------------------------------------------------------------------------------- activations
+
+def softmax(x, axis):
+    """softmax(x)_i = exp(x_i) / sum_j exp(x_j) along ``axis``, each exp taken of x_i - max_j x_j: the same
+    quotient, and no exp can overflow."""
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def log_softmax(x, axis):
+    """log_softmax(x)_i = x_i - log(sum_j exp(x_j)) along ``axis``, computed as (x_i - m) - log(sum_j exp(x_j - m))
+    with m = max_j x_j: the same value, and no exp can overflow."""
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def sigmoid(x):
+    """sigmoid(x) = 1 / (1 + exp(-x)), written as exp(x) / (1 + exp(x)) where x < 0 (the same value), so that
+    no exp overflows: both are e / (1 + e) or 1 / (1 + e) with e = exp(-|x|) <= 1."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))

@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.fast_kernels
+
 SWEEP = Path(__file__).with_name("test_kernels_cpu.py")
 
 

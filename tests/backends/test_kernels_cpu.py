@@ -12,7 +12,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tensorlite.backends import reference as ref
+from tensorlite.backends.geometry import pool_output_size
 from tensorlite.backends.cpu import conv, norm, pool, scratch
+
+pytestmark = pytest.mark.fast_kernels  # the fast kernels called directly: the same tests under either kernel set
 
 fast = SimpleNamespace(
     conv2d_forward=conv.conv2d_forward, conv2d_backward=conv.conv2d_backward,
@@ -71,7 +74,7 @@ def every_window_touches_the_input(size, kernel, stride, padding, dilation, ceil
     """False when dilation lets a max-pool window fall wholly into the padding (torch returns -inf there)."""
     return all(any(0 <= o * s - p + d * t < n for t in range(k))
                for n, k, s, p, d in zip(size, kernel, stride, padding, dilation)
-               for o in range(ref.pool_output_size(n, k, s, p, d, ceil_mode)))
+               for o in range(pool_output_size(n, k, s, p, d, ceil_mode)))
 
 
 @st.composite
@@ -83,8 +86,6 @@ def pool_cases(draw, with_dilation):
     size = tuple(max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 5))
                  for k, p, d in zip(kernel, padding, dilation))
     ceil_mode = draw(st.booleans())
-    if with_dilation:
-        assume(every_window_touches_the_input(size, kernel, stride, padding, dilation, ceil_mode))
     x_shape = (draw(st.integers(1, 4)), draw(st.integers(1, 8))) + size
     return x_shape, dict(kernel_size=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode), dilation
 
@@ -396,6 +397,9 @@ def test_conv2d_matches_torch(case, dtype, seed):
 def test_max_pool2d_matches_torch(case, dtype, seed):
     torch = pytest.importorskip("torch")
     x_shape, args, dilation = case
+    # torch's backward writes past the gradient when a window misses the input (the index is past the plane)
+    assume(every_window_touches_the_input(x_shape[2:], args["kernel_size"], args["stride"], args["padding"], dilation,
+                                          args["ceil_mode"]))
     rng = np.random.default_rng(seed)
     x = rng.integers(0, 3, x_shape).astype(dtype)  # small integers: many ties
     x[rng.random(x_shape) < 0.05] = np.nan

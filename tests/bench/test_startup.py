@@ -1,6 +1,8 @@
 """``tensorlite bench --startup``: its scripts run in fresh processes on the cache folder they are given."""
 import json
 
+import pytest
+
 from tensorlite.bench import startup
 from tensorlite.cli import build_parser, main
 
@@ -13,6 +15,7 @@ def test_a_script_runs_in_a_fresh_process_on_the_given_cache(tmp_path):
     assert startup.seconds_of(script, tmp_path) == 2.5
 
 
+@pytest.mark.fast_kernels
 def test_the_warm_start_script_times_an_mnist_forward(tmp_path):
     seconds = startup.seconds_of(startup.MNIST_FORWARD, tmp_path)  # an empty cache: this one compiles
     assert 0 < seconds < 600

@@ -162,6 +162,7 @@ def test_conv2d_second_backward_with_retain_graph_repeats_the_gradients():
     np.testing.assert_array_equal(w.grad.numpy(), 2 * first[1])
 
 
+@pytest.mark.fast_kernels
 def test_conv2d_keeps_its_columns_for_backward_only_when_the_call_is_recorded(monkeypatch):
     """Under no_grad the im2col columns go straight back to the CPU scratch pool; with grad they wait in the
     op's workspace until backward returns them."""
