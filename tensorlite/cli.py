@@ -33,9 +33,8 @@ def info(args):
         ("kernels", kernels()),
         ("cuda available", f"yes ({tl.cuda.get_device_name()})" if cuda else "no"),
     ]
-    width = max(len(name) for name, _ in rows)
     for name, value in rows:
-        print(f"{name:<{width}}  {value}")
+        print(f"{name}: {value}")
 
 
 def demo(args):
