@@ -158,7 +158,7 @@ def max_pool2d_backward(grad_out, indices, input_shape):
 
         grad_x[n, c].flat[indices[n, c, i, j]] += grad_out[n, c, i, j]      (overlapping windows add up).
 
-    An index past the plane (a window wholly in the padding rows) sends its gradient nowhere.
+    An index past the plane (a window whose rows all miss the input) sends its gradient nowhere.
     """
     n, c, h, w = input_shape
     grad_x = np.zeros((n * c, h * w), dtype=grad_out.dtype)

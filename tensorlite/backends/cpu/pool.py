@@ -65,7 +65,9 @@ def _max_pool(x, out, indices, kernel_size, stride, padding, dilation):
 @numba.njit(cache=True)
 def _max_pool_backward(grad_out, indices, grad_x):
     """grad_x[q, indices[q, k]] += grad_out[q, k], for (planes, Ho*Wo) grad_out/indices and (planes, H*W) grad_x.
-    An empty window (every tap in the padding: its index is past the plane, as torch's) sends its gradient nowhere.
+    A window with no tap inside the input (only with dilation) has torch's index: past the plane when its rows all
+    miss, and its gradient goes nowhere; when only its columns miss, a position in the plane, which gets the
+    gradient in torch too.
 
     Optimisations: a single pass in memory order; no temporary index arrays (cf. np.add.at).
     """
