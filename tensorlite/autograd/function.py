@@ -328,7 +328,7 @@ class Op(Function):
             if _is_tensor(a):
                 array = a._array
                 if owner.setdefault(id(array), a) is not a:  # x and x.detach(): one array, two saved meanings
-                    array = backend.reshape(array, array.shape)
+                    array = array.reshape(array.shape)  # a new array object on the same storage, on every backend
                     owner[id(array)] = a
                 arrays.append(array)
             else:

@@ -288,13 +288,17 @@ def test_gradient_penalty_training_step_of_a_cnn_equals_torch():
         np.testing.assert_allclose(value.numpy(), expected[key].numpy(), rtol=1e-8, atol=1e-10, err_msg=key)
 
 
-def test_a_tensor_beside_its_detached_self_keeps_them_apart():
+def check_detached_operand_kept_apart(device):
     """x and x.detach() share one array: an op saving the detached operand must not differentiate through it.
     y = x * x.detach() * x, so dy/dx = 2 x x.detach() and the second derivative is 2 x.detach(), not 4 x."""
-    x = tl.tensor([1.0, -2.0, 3.0], dtype=tl.float64, requires_grad=True)
+    x = tl.tensor([1.0, -2.0, 3.0], dtype=tl.float64, device=device, requires_grad=True)
     (g,) = tl.autograd.grad((x * x.detach() * x).sum(), x, create_graph=True)
-    np.testing.assert_allclose(g.detach().numpy(), 2 * x.detach().numpy() ** 2)
+    np.testing.assert_allclose(g.detach().cpu().numpy(), 2 * x.detach().cpu().numpy() ** 2)
     (gg,) = tl.autograd.grad(g.sum(), x)
-    np.testing.assert_allclose(gg.numpy(), 2 * x.detach().numpy())
+    np.testing.assert_allclose(gg.cpu().numpy(), 2 * x.detach().cpu().numpy())
     (h,) = tl.autograd.grad((x.detach() * x).sum(), x, create_graph=True)
     assert not h.requires_grad  # the saved operand is the detached one: nothing left to differentiate
+
+
+def test_a_tensor_beside_its_detached_self_keeps_them_apart():
+    check_detached_operand_kept_apart("cpu")

@@ -11,6 +11,7 @@ pytest.importorskip("numba_cuda", reason="the cuda extra (numba-cuda) is not ins
 import tensorlite as tl  # noqa: E402
 import tensorlite.nn.functional as F  # noqa: E402
 from tensorlite import nn  # noqa: E402
+from tests.autograd.test_double_backward import check_detached_operand_kept_apart  # noqa: E402
 from tests.nn.test_cnn import CASES  # noqa: E402
 from tests.test_ops import OPS, _arrays  # noqa: E402
 
@@ -182,6 +183,10 @@ def test_writes_through_views_reach_the_base_on_cuda():
         z[1:3].mul_(x[0:2])
         z.sum().backward()
         assert x.grad.tolist() == [2, 2, 1, 1]
+
+
+def test_a_tensor_beside_its_detached_self_keeps_them_apart_on_cuda():
+    check_detached_operand_kept_apart("cuda")
 
 
 def test_gradients_cross_devices_through_to():
