@@ -1,7 +1,7 @@
 """Adam and AdamW: one moment update, two ways of decaying the weights."""
 from ..ops.elementwise import maximum
 from ..tensor import zeros_like
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_non_negative
 
 
 class Adam(Optimizer):
@@ -22,30 +22,19 @@ class Adam(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *, maximize=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_non_negative(lr=lr, eps=eps)
         if not 0.0 <= betas[0] < 1.0:
             raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
         if not 0.0 <= betas[1] < 1.0:
             raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_non_negative(weight_decay=weight_decay)
         defaults = dict(
             lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize
         )
         super().__init__(params, defaults)
 
-    def _decay_weights(self, param, grad, group):
-        """Adam's weight decay is an L2 penalty: it adds λ θ to the gradient. Returns the gradient to use."""
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
-        return grad
-
     def _update(self, param, grad, state, group):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        grad = self._decay_weights(param, grad, group)
         if not state:
             state.update(step=0, exp_avg=zeros_like(param), exp_avg_sq=zeros_like(param))
             if group["amsgrad"]:

@@ -1,8 +1,9 @@
 """``Optimizer``: the bookkeeping every optimiser shares, so that an algorithm is one method.
 
 The base class keeps the parameter groups (each with its own options), the per-parameter state, and
-``zero_grad``, ``step``, ``state_dict`` and ``load_state_dict``. A subclass only says how one parameter
-moves given its gradient: ``_update(param, grad, state, group)``.
+``zero_grad``, ``step``, ``state_dict`` and ``load_state_dict``, and the two gradient changes every algorithm
+starts with (``maximize`` negates it, ``weight_decay`` adds the L2 penalty λ θ). A subclass only says how one
+parameter moves given that gradient: ``_update(param, grad, state, group)``.
 """
 import warnings
 from collections import defaultdict
@@ -84,7 +85,8 @@ class Optimizer:
 
         ``closure`` re-evaluates the model and returns the loss; it runs first, with grad enabled. The updates
         run under ``no_grad``: they change the parameters in place and record nothing. With a group's
-        ``maximize`` option the gradient is negated first, so the parameters climb instead of descend.
+        ``maximize`` option the gradient is negated first, so the parameters climb instead of descend; then
+        ``_decay_weights`` applies the group's ``weight_decay``.
         """
         loss = None
         if closure is not None:
@@ -95,8 +97,17 @@ class Optimizer:
                 for param in group["params"]:
                     if param.grad is not None:
                         grad = -param.grad if group.get("maximize", False) else param.grad
+                        grad = self._decay_weights(param, grad, group)
                         self._update(param, grad, self.state[param], group)
         return loss
+
+    def _decay_weights(self, param, grad, group):
+        """Weight decay as an L2 penalty: returns g + λ θ (λ = the group's ``weight_decay``; g itself when λ = 0).
+
+        AdamW overrides it to shrink θ instead."""
+        if group["weight_decay"] != 0:
+            grad = grad.add(param, alpha=group["weight_decay"])
+        return grad
 
     def _update(self, param, grad, state, group):
         """Move ``param`` in place, given its gradient, its ``state`` dict (empty at first) and its group's options."""
@@ -124,7 +135,8 @@ class Optimizer:
         """Restore a ``state_dict()`` into an optimiser whose groups hold the same number of parameters.
 
         The groups' options are taken from ``state_dict``; state tensors are copied onto their parameter's
-        device, floating ones cast to its dtype (the step counter stays as saved), as torch does.
+        device, floating ones cast to its dtype, as torch does. A torch optimiser's state dict with its tensors
+        converted to tensorlite tensors loads too: its ``step`` tensors become ints.
         """
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
@@ -156,9 +168,22 @@ class Optimizer:
         return "\n".join(lines + [")"])
 
 
+def _check_non_negative(**options):
+    """Raise torch's ``ValueError`` for the first option (in the order given) that is negative or NaN."""
+    for name, value in options.items():
+        if not 0.0 <= value:
+            raise ValueError(f"Invalid {_OPTION_NAMES.get(name, name + ' value')}: {value}")
+
+
+_OPTION_NAMES = {"lr": "learning rate", "eps": "epsilon value"}  # the others read "Invalid <name> value: ..."
+
+
 def _placed_like(param, key, value):
-    """A copy of a loaded state value for ``param``: tensors go to its device, floating ones to its dtype
-    (except the step counter ``step``); anything else is returned as it is."""
+    """A copy of a loaded state value for ``param``: tensors go to its device, floating ones to its dtype;
+    the step counter ``step``, a 0-d float tensor in torch's state dicts, becomes the ``int`` tensorlite counts
+    with; anything else is returned as it is."""
+    if key == "step" and isinstance(value, Tensor) and value.numel() == 1:
+        return int(value.item())
     if not isinstance(value, Tensor):
         return value
     dtype = param.dtype if value.is_floating_point() and key != "step" else value.dtype

@@ -35,8 +35,6 @@ class SGD(Optimizer):
 
     def _update(self, param, grad, state, group):
         momentum = group["momentum"]
-        if group["weight_decay"] != 0:
-            grad = grad.add(param, alpha=group["weight_decay"])
         if momentum != 0:
             buffer = state.get("momentum_buffer")
             if buffer is None:

@@ -5,6 +5,7 @@ import pytest
 
 import tensorlite as tl
 from tests.helpers import torch_or_skip
+from tests.optim.least_squares import LeastSquares, max_abs_difference
 
 # name: (scheduler class name, options); the same call builds the tensorlite and the torch scheduler.
 SCHEDULERS = {
@@ -106,3 +107,23 @@ def test_resuming_needs_initial_lr_in_the_groups():
 def test_a_scheduler_needs_an_optimizer():
     with pytest.raises(TypeError, match="list is not an Optimizer"):
         tl.optim.lr_scheduler.ExponentialLR([], gamma=0.9)
+
+
+@pytest.mark.parametrize("optimizer_name", ["RMSprop", "Adagrad", "Adadelta"])
+@pytest.mark.parametrize("config", ["step", "cosine"])
+def test_schedulers_drive_the_adaptive_optimizers_as_in_torch(optimizer_name, config):
+    """A scheduler step after every optimiser step: the parameters and the rates end where torch's do."""
+    torch = torch_or_skip()
+    problems = {}
+    for lib in (tl, torch):
+        problem = problems[lib.__name__] = LeastSquares(lib)
+        optimizer = getattr(lib.optim, optimizer_name)(problem.params, lr=0.1)
+        name, options = SCHEDULERS[config]
+        scheduler = getattr(lib.optim.lr_scheduler, name)(optimizer, **options)
+        for _ in range(15):
+            problem.train(optimizer, 1)
+            scheduler.step()
+        problem.last_lr = scheduler.get_last_lr()
+    ours, theirs = problems["tensorlite"], problems["torch"]
+    assert ours.last_lr == theirs.last_lr and ours.last_lr != [0.1]
+    assert max_abs_difference(ours, theirs) < 1e-10

@@ -78,29 +78,93 @@ def test_parameters_without_grad_are_left_alone():
     assert frozen.tolist() == [1.0, 1.0] and frozen not in optimizer.state
 
 
-def test_state_dict_has_torchs_layout():
+# (optimizer class name, options) whose state has every key the algorithm can keep.
+FULL_STATE = {
+    "sgd": ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
+    "adam": ("Adam", dict(lr=0.1, amsgrad=True)),
+    "rmsprop": ("RMSprop", dict(lr=0.01, momentum=0.9, centered=True, weight_decay=0.01)),
+    "adagrad": ("Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1)),
+    "adadelta": ("Adadelta", dict(lr=0.5, rho=0.8, weight_decay=0.01)),
+}
+
+
+def two_groups(lib, params, name, options):
+    """The named optimiser with the weight and the bias in two groups, the second with its own lr."""
+    weight, bias = params
+    return getattr(lib.optim, name)([{"params": [weight]}, {"params": [bias], "lr": 0.01}], **options)
+
+
+@pytest.mark.parametrize("config", FULL_STATE)
+def test_state_dict_has_torchs_layout(config):
     torch = torch_or_skip()
-
-    def make(lib, params):
-        weight, bias = params
-        return lib.optim.Adam([{"params": [weight]}, {"params": [bias], "lr": 0.01}], lr=0.1, amsgrad=True)
-
     ours, theirs = LeastSquares(tl), LeastSquares(torch)
-    our_optimizer, their_optimizer = make(tl, ours.params), make(torch, theirs.params)
+    our_optimizer = two_groups(tl, ours.params, *FULL_STATE[config])
+    their_optimizer = two_groups(torch, theirs.params, *FULL_STATE[config])
     ours.train(our_optimizer, 2)
     theirs.train(their_optimizer, 2)
     our_state, their_state = our_optimizer.state_dict(), their_optimizer.state_dict()
     assert our_state.keys() == their_state.keys() == {"state", "param_groups"}
     assert our_state["state"].keys() == their_state["state"].keys() == {0, 1}
     for index in (0, 1):
-        assert our_state["state"][index].keys() == their_state["state"][index].keys()
-        assert int(our_state["state"][index]["step"]) == int(their_state["state"][index]["step"]) == 2
-        np.testing.assert_allclose(
-            our_state["state"][index]["exp_avg"].numpy(), their_state["state"][index]["exp_avg"].numpy(), atol=1e-12
-        )
+        ours_now, theirs_now = our_state["state"][index], their_state["state"][index]
+        assert list(ours_now) == list(theirs_now)
+        for key, value in theirs_now.items():
+            if key == "step":
+                assert ours_now[key] == int(value) == 2
+            else:
+                np.testing.assert_allclose(ours_now[key].numpy(), value.numpy(), rtol=1e-12, atol=1e-15)
     for our_group, their_group in zip(our_state["param_groups"], their_state["param_groups"]):
-        assert our_group.keys() <= their_group.keys()
+        # torch's groups also hold its implementation switches, which tensorlite has no use for
+        switches = {"foreach", "capturable", "differentiable", "fused", "decoupled_weight_decay"}
+        assert set(their_group) - set(our_group) <= switches
         assert {key: our_group[key] for key in our_group} == {key: their_group[key] for key in our_group}
+
+
+@pytest.mark.parametrize("config", FULL_STATE)
+def test_a_torch_optimizers_state_dict_loads_and_training_continues_as_in_torch(config):
+    """Ten steps in torch, its state dict converted to tensorlite tensors, ten more steps in both libraries."""
+    torch = torch_or_skip()
+    theirs = LeastSquares(torch)
+    their_optimizer = two_groups(torch, theirs.params, *FULL_STATE[config])
+    theirs.train(their_optimizer, 10)
+    converted = {
+        "state": {
+            index: {key: tl.tensor(value.numpy()) if torch.is_tensor(value) else value for key, value in state.items()}
+            for index, state in their_optimizer.state_dict()["state"].items()
+        },
+        "param_groups": their_optimizer.state_dict()["param_groups"],
+    }
+    ours = LeastSquares(tl, start=theirs.arrays())
+    our_optimizer = two_groups(tl, ours.params, FULL_STATE[config][0], dict(lr=0.5))
+    our_optimizer.load_state_dict(converted)
+    loaded = our_optimizer.state[ours.params[0]]
+    assert list(loaded) == list(converted["state"][0]) and loaded.get("step", 10) == 10  # SGD keeps no step
+    ours.train(our_optimizer, 10)
+    theirs.train(their_optimizer, 10)
+    assert max_abs_difference(ours, theirs) < 1e-10
+
+
+def test_adagrad_has_state_from_construction_on_as_in_torch():
+    torch = torch_or_skip()
+    ours, theirs = LeastSquares(tl), LeastSquares(torch)
+    our_state = tl.optim.Adagrad(ours.params, initial_accumulator_value=0.5).state_dict()["state"]
+    their_state = torch.optim.Adagrad(theirs.params, initial_accumulator_value=0.5).state_dict()["state"]
+    assert our_state.keys() == their_state.keys() == {0, 1}
+    for index in (0, 1):
+        assert list(our_state[index]) == list(their_state[index]) == ["step", "sum"]
+        assert our_state[index]["step"] == int(their_state[index]["step"]) == 0
+        np.testing.assert_array_equal(our_state[index]["sum"].numpy(), their_state[index]["sum"].numpy())
+
+
+def test_adagrad_starts_the_state_of_a_group_added_later():
+    a, b = tl.zeros(2, requires_grad=True), tl.zeros(3, requires_grad=True)
+    optimizer = tl.optim.Adagrad([a], lr=0.1)
+    optimizer.add_param_group({"params": [b], "initial_accumulator_value": 2.0})
+    assert optimizer.state[b]["step"] == 0 and optimizer.state[b]["sum"].tolist() == [2.0, 2.0, 2.0]
+    b.grad = tl.ones(3)
+    optimizer.step()
+    assert optimizer.state[b]["step"] == 1 and optimizer.state[b]["sum"].tolist() == [3.0, 3.0, 3.0]
+    assert optimizer.state[a]["step"] == 0
 
 
 # Optimiser settings whose state (momentum buffers, moments, step counts) matters for the next steps.
@@ -108,6 +172,9 @@ RESUMABLE = {
     "sgd_nesterov": lambda params: tl.optim.SGD(params, lr=0.1, momentum=0.9, nesterov=True),
     "adam_amsgrad": lambda params: tl.optim.Adam(params, lr=0.05, amsgrad=True),
     "adamw_two_groups": lambda params: tl.optim.AdamW([{"params": params[:1]}, {"params": params[1:], "lr": 0.01}], lr=0.05),
+    "rmsprop_centered_momentum": lambda params: tl.optim.RMSprop(params, lr=0.01, momentum=0.5, centered=True),
+    "adagrad_lr_decay": lambda params: tl.optim.Adagrad(params, lr=0.3, lr_decay=0.1, initial_accumulator_value=0.2),
+    "adadelta": lambda params: tl.optim.Adadelta(params, rho=0.7),
 }
 
 
