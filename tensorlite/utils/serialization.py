@@ -16,6 +16,12 @@ Loading reads the arrays with ``allow_pickle=False`` and rebuilds the object fro
 checkpoint can hold data but never code. A tensor saved twice (the same object) is stored once and
 comes back as one tensor. Arrays of another byte order (``>f4``) load in the native one; containers nest at
 most ``MAX_DEPTH`` deep. Every node is checked: a malformed file raises the ``RuntimeError`` of ``load``.
+
+A path ending in ``.safetensors`` (or a file object whose ``name`` does) is written and read in the
+safetensors format instead, through the ``safetensors`` package: the format of the Hugging Face hub, which
+``safetensors.torch.load_file`` reads and ``safetensors.torch.save_file`` writes. It holds a flat dict of
+tensors keyed by ``str`` (a model's ``state_dict()``) and nothing else: no ``requires_grad``, no nesting, no
+numbers or strings beside the tensors.
 """
 import contextlib
 import json
@@ -24,8 +30,10 @@ import secrets
 from collections.abc import Mapping
 
 import numpy as np
+import safetensors
+import safetensors.numpy
 
-from ..device import as_device
+from ..device import as_device, device
 from ..dtypes import ALL as DTYPES
 from ..tensor import Tensor, from_numpy
 
@@ -34,22 +42,56 @@ VERSION = 1
 STRUCTURE_MEMBER = "__tensorlite__"
 ZIP_MAGIC = b"PK\x03\x04"
 MAX_DEPTH = 100  # containers inside containers; a state_dict needs a few
+SAFETENSORS_SUFFIX = ".safetensors"
+SAVED_LOCATION = "cpu"  # where map_location sees every tensor come from: the formats keep values in host memory
 
 
 # --------------------------------------------------------------------- save
 def save(obj, f):
     """Save ``obj`` to ``f``: a path (``str`` or ``os.PathLike``) or a binary file object open for writing.
 
-    A path is written atomically: the archive goes to a temporary file in the same directory, which
-    then replaces ``f``, so a failed save leaves neither a partial file nor a damaged old checkpoint.
+    A name ending in ``.safetensors`` selects the safetensors format, for a flat dict of tensors keyed by
+    ``str``; anything else is written as a tensorlite ``.npz`` archive. A path is written atomically: the
+    file goes to a temporary file in the same directory, which then replaces ``f``, so a failed save leaves
+    neither a partial file nor a damaged old checkpoint.
     """
-    arrays = {}
-    document = {"format": FORMAT, "version": VERSION, "object": _encode(obj, arrays, {}, "obj")}
-    members = {STRUCTURE_MEMBER: np.array(json.dumps(document)), **arrays}
-    if hasattr(f, "write"):
-        np.savez(f, **members)
+    if _is_safetensors(f):
+        data = safetensors.numpy.save(_flat_arrays(obj))
+        write = lambda stream: stream.write(data)  # noqa: E731
     else:
-        _write_atomically(os.fsdecode(os.fspath(f)), lambda stream: np.savez(stream, **members))
+        arrays = {}
+        document = {"format": FORMAT, "version": VERSION, "object": _encode(obj, arrays, {}, "obj")}
+        members = {STRUCTURE_MEMBER: np.array(json.dumps(document)), **arrays}
+        write = lambda stream: np.savez(stream, **members)  # noqa: E731
+    if hasattr(f, "write"):
+        write(f)
+    else:
+        _write_atomically(os.fsdecode(os.fspath(f)), write)
+
+
+def _is_safetensors(f):
+    """Whether ``f``, a path or a file object (by its ``name``, when it has one), names a ``.safetensors`` file."""
+    name = getattr(f, "name", None) if hasattr(f, "read") or hasattr(f, "write") else f
+    return isinstance(name, (str, bytes, os.PathLike)) and os.fsdecode(os.fspath(name)).endswith(SAFETENSORS_SUFFIX)
+
+
+def _flat_arrays(obj):
+    """The C-contiguous arrays of ``obj``, a dict of tensors keyed by ``str``, as the safetensors format holds."""
+    advice = "a .safetensors file holds a flat dict of tensors keyed by str; save other checkpoints to an .npz file"
+    if not isinstance(obj, Mapping):
+        raise TypeError(f"tl.save can't store obj, an object of type {type(obj).__name__}, in safetensors: {advice}")
+    arrays = {}
+    for key, value in obj.items():
+        if not isinstance(key, str):
+            raise TypeError(
+                f"tl.save can't store obj key {key!r}, of type {type(key).__name__}, in safetensors: {advice}"
+            )
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"tl.save can't store obj[{key!r}], an object of type {type(value).__name__}, in safetensors: {advice}"
+            )
+        arrays[key] = np.asarray(value.detach().cpu().numpy(), order="C")  # the package writes raw memory
+    return arrays
 
 
 def _encode(obj, arrays, member_of, where, depth=0):
@@ -104,30 +146,106 @@ def _write_atomically(path, write):
 
 
 # --------------------------------------------------------------------- load
-def load(f, map_location=None):
+def load(f, map_location=None, *, weights_only=None):
     """Load an object saved with ``tl.save`` from ``f``: a path or a binary file object open for reading.
 
-    Tensors come back with their dtype and ``requires_grad``, on the CPU, or on ``map_location``
-    (a device or a device string such as ``'cuda'``) when it is given. A file that is not a tensorlite
-    checkpoint (not an ``.npz`` archive, truncated, without tensorlite's structure member, or with a
-    structure or an array that the format does not allow) raises a ``RuntimeError`` naming the file and
-    what is wrong with it.
+    A name ending in ``.safetensors`` is read as a safetensors file (from tensorlite, ``safetensors.torch`` or
+    the Hugging Face hub), which gives a dict of tensors; anything else must be a tensorlite ``.npz``
+    checkpoint. Tensors come back with their dtype and (from ``.npz``) ``requires_grad``.
+
+    ``map_location`` places them, with the forms of ``torch.load``. Both formats keep every tensor's values in
+    host memory and record no device, so each tensor's saved location is ``'cpu'``:
+
+    - ``None``: on the CPU;
+    - a device or a device string (``'cuda'``, ``tl.device('cuda:0')``): on that device;
+    - a dict mapping saved locations to devices (``{'cuda:0': 'cpu'}``): the device its ``'cpu'`` entry names,
+      or the CPU without one;
+    - a function ``(storage, location)``: called with each tensor (on the CPU, standing for torch's storage)
+      and ``'cpu'``; it returns the tensor placed where it should be (``lambda storage, loc: storage`` keeps it
+      on the CPU, ``lambda storage, loc: storage.cuda()`` moves it), or ``None`` for the CPU.
+
+    ``weights_only`` is accepted for ``torch.load``'s signature and changes nothing: tensorlite never unpickles,
+    so a file can hold data but never code whichever value is given.
+
+    A file that is not a checkpoint of its format (not an ``.npz`` archive, truncated, without tensorlite's
+    structure member, with a structure or an array that the format does not allow, or a damaged safetensors
+    file) raises a ``RuntimeError`` naming the file and what is wrong with it.
     """
-    device = as_device(map_location)
+    place = _placement(map_location)
+    read = _read_safetensors if _is_safetensors(f) else _read_checkpoint
     if hasattr(f, "read"):
-        return _read_checkpoint(f, getattr(f, "name", repr(f)), device)
+        return read(f, getattr(f, "name", repr(f)), place)
     with open(f, "rb") as stream:
-        return _read_checkpoint(stream, os.fsdecode(os.fspath(f)), device)
+        return read(stream, os.fsdecode(os.fspath(f)), place)
+
+
+def _placement(map_location):
+    """The function that moves a loaded CPU tensor where ``map_location`` (any form ``load`` takes) says."""
+    if map_location is None:
+        return lambda tensor: tensor
+    if isinstance(map_location, Mapping):
+        map_location = map_location.get(SAVED_LOCATION, SAVED_LOCATION)
+    if isinstance(map_location, (str, device)):
+        target = as_device(map_location)
+        return lambda tensor: tensor.to(target)
+    if callable(map_location):
+        return lambda tensor: _placed_by(map_location, tensor)
+    raise TypeError(
+        "map_location should be None, a device, a device string, a dict mapping saved locations to devices or "
+        f"a function (storage, location) returning a storage; got an object of type {type(map_location).__name__}"
+    )
+
+
+def _placed_by(function, tensor):
+    """``function(tensor, 'cpu')``, checked to be ``tensor`` moved (same shape and dtype), or ``tensor`` for None."""
+    result = function(tensor, SAVED_LOCATION)
+    if result is None:
+        return tensor
+    if not isinstance(result, Tensor) or result.shape != tensor.shape or result.dtype is not tensor.dtype:
+        got = (
+            f"a tensor of shape {list(result.shape)} and dtype {result.dtype.name}"
+            if isinstance(result, Tensor)
+            else f"an object of type {type(result).__name__}"
+        )
+        raise RuntimeError(
+            f"map_location returned {got} for a tensor of shape {list(tensor.shape)} and dtype {tensor.dtype.name}; "
+            "expected that tensor on any device (tensorlite's storage), or None"
+        )
+    return result
 
 
 def _not_a_checkpoint(name, reason):
     return RuntimeError(f"'{name}' is not a tensorlite checkpoint: {reason}")
 
 
-def _read_checkpoint(stream, name, device):
+def _read_checkpoint(stream, name, place):
     document, arrays = _read_archive(stream, name)
     _check_document(document, name)
-    return _Decoder(arrays, device, name).decode(document["object"], "obj", 0)
+    return _Decoder(arrays, place, name).decode(document["object"], "obj", 0)
+
+
+# safetensors' dtype names of the tensorlite dtypes; the values are stored little-endian.
+SAFETENSORS_DTYPES = {"F32": "<f4", "F64": "<f8", "I64": "<i8", "I32": "<i4", "U8": "|u1", "BOOL": "|b1"}
+
+
+def _read_safetensors(stream, name, place):
+    """The dict of tensors in the safetensors file in ``stream``, by key in sorted order (as
+    ``safetensors.torch.load_file`` gives them)."""
+    try:
+        entries = safetensors.deserialize(stream.read())
+    except safetensors.SafetensorError as err:
+        raise RuntimeError(f"'{name}' is not a safetensors file: {err}") from err
+    tensors = {}
+    for key, entry in sorted(entries, key=lambda item: item[0]):
+        if entry["dtype"] not in SAFETENSORS_DTYPES:
+            raise RuntimeError(
+                f"'{name}' holds the tensor {key!r} of safetensors dtype {entry['dtype']}, which tensorlite lacks; "
+                f"expected one of {', '.join(SAFETENSORS_DTYPES)}"
+            )
+        stored = np.dtype(SAFETENSORS_DTYPES[entry["dtype"]])
+        array = np.frombuffer(entry["data"], dtype=stored).reshape(entry["shape"])
+        tensors[key] = place(from_numpy(array.astype(stored.newbyteorder("="))))  # a writable native copy
+    return tensors
 
 
 def _read_archive(stream, name):
@@ -193,8 +311,8 @@ def _shown(value):
 class _Decoder:
     """Rebuilds the object that a checkpoint's JSON nodes describe, checking each node on the way."""
 
-    def __init__(self, arrays, device, name):
-        self.arrays, self.device, self.name = arrays, device, name
+    def __init__(self, arrays, place, name):
+        self.arrays, self.place, self.name = arrays, place, name
         self.tensor_of = {}  # member name -> the tensor already rebuilt from it
 
     def error(self, where, problem):
@@ -246,7 +364,7 @@ class _Decoder:
         member = self.field(node, "member", str, "the name of an array member", where)
         requires_grad = self.field(node, "requires_grad", bool, "true or false", where)
         if member not in self.tensor_of:
-            tensor = from_numpy(self.array(member, where)).to(self.device)
+            tensor = self.place(from_numpy(self.array(member, where)))
             if requires_grad and not tensor.dtype.is_floating_point:
                 raise self.error(where, f"requires grad for dtype {tensor.dtype.name}; expected a floating-point dtype")
             self.tensor_of[member] = tensor.requires_grad_(True) if requires_grad else tensor

@@ -104,8 +104,82 @@ def test_map_location_puts_the_tensors_on_that_device(tmp_path):
     assert tl.load(tmp_path / "w.npz", map_location="cpu")["w"].device == tl.device("cpu")
     if not tl.cuda.is_available():
         pytest.skip("no CUDA device")
-    loaded = tl.load(tmp_path / "w.npz", map_location="cuda")["w"]
-    assert loaded.device.type == "cuda" and loaded.cpu().tolist() == [1.0, 1.0, 1.0]
+    for map_location in ("cuda", {"cpu": "cuda:0"}, lambda storage, loc: storage.cuda(0)):
+        loaded = tl.load(tmp_path / "w.npz", map_location=map_location)["w"]
+        assert loaded.device.type == "cuda" and loaded.cpu().tolist() == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("weights_only", [None, True, False])
+def test_weights_only_is_accepted_and_loads_the_same_data(weights_only, tmp_path):
+    tl.save({"w": tl.ones(2), "epoch": 3}, tmp_path / "w.npz")
+    loaded = tl.load(tmp_path / "w.npz", weights_only=weights_only)
+    assert loaded["epoch"] == 3 and loaded["w"].tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    "map_location",
+    [
+        None,
+        "cpu",
+        tl.device("cpu"),
+        {"cuda:0": "cpu"},
+        {"cpu": "cpu", "cuda:1": "cuda:0"},
+        {"cpu": tl.device("cpu")},
+        lambda storage, loc: storage,
+        lambda storage, loc: None,
+        lambda storage, loc: storage.cpu(),
+    ],
+    ids=["none", "string", "device", "dict_other", "dict_cpu", "dict_device", "identity", "returns_none", "cpu"],
+)
+def test_every_torch_form_of_map_location_loads_onto_the_cpu(map_location, tmp_path):
+    shared = tl.ones(3, requires_grad=True)
+    tl.save({"a": shared, "b": shared, "n": tl.arange(2)}, tmp_path / "w.npz")
+    loaded = tl.load(tmp_path / "w.npz", map_location=map_location)
+    assert loaded["a"] is loaded["b"] and loaded["a"].requires_grad and loaded["a"].device == tl.device("cpu")
+    assert loaded["a"].tolist() == [1.0, 1.0, 1.0] and loaded["n"].tolist() == [0, 1]
+
+
+def test_a_map_location_function_sees_each_tensor_once_with_location_cpu(tmp_path):
+    shared = tl.zeros(2)
+    tl.save([shared, shared, tl.ones(1, dtype=tl.int64)], tmp_path / "w.npz")
+    calls = []
+
+    def record(storage, location):
+        calls.append((storage.tolist(), location))
+        return storage
+
+    tl.load(tmp_path / "w.npz", map_location=record)
+    assert calls == [([0.0, 0.0], "cpu"), ([1], "cpu")]
+
+
+def test_torch_reads_the_map_locations_the_same_way(tmp_path):
+    """torch places a CPU-saved tensor by the same rules: a dict's 'cpu' entry, a function's returned storage."""
+    torch = torch_or_skip()
+    torch.save({"w": torch.ones(2)}, tmp_path / "w.pt")
+    calls = []
+    torch.load(tmp_path / "w.pt", map_location=lambda storage, loc: calls.append(loc) or storage)
+    assert calls == ["cpu"]
+    assert torch.load(tmp_path / "w.pt", map_location={"cuda:0": "cpu"})["w"].device.type == "cpu"
+
+
+@pytest.mark.parametrize(
+    "map_location, error, message",
+    [
+        (3, TypeError, "map_location should be None, a device, a device string, .*got an object of type int"),
+        ("tpu", RuntimeError, "Expected one of cpu, cuda device type at start of device string: tpu"),
+        ({"cpu": "gpu:0"}, RuntimeError, "Expected one of cpu, cuda device type"),
+        (lambda storage, loc: 1.5, RuntimeError, "map_location returned an object of type float for a tensor of"),
+        (
+            lambda storage, loc: storage.double(),
+            RuntimeError,
+            r"returned a tensor of shape \[2\] and dtype float64 for a tensor of shape \[2\] and dtype float32",
+        ),
+    ],
+)
+def test_a_map_location_tensorlite_cannot_follow_raises(map_location, error, message, tmp_path):
+    tl.save({"w": tl.ones(2)}, tmp_path / "w.npz")
+    with pytest.raises(error, match=message):
+        tl.load(tmp_path / "w.npz", map_location=map_location)
 
 
 def test_an_optimizer_state_dict_round_trips_with_integer_keys(tmp_path):
