@@ -102,12 +102,10 @@ class Optimizer:
         return loss
 
     def _decay_weights(self, param, grad, group):
-        """Weight decay as an L2 penalty: returns g + λ θ (λ = the group's ``weight_decay``; g itself when λ = 0).
-
-        AdamW overrides it to shrink θ instead."""
-        if group["weight_decay"] != 0:
-            grad = grad.add(param, alpha=group["weight_decay"])
-        return grad
+        """Weight decay as an L2 penalty: returns g + λ θ (λ = the group's ``weight_decay``; g itself when λ = 0 or
+        the optimiser has no such option). AdamW overrides it to shrink θ instead."""
+        weight_decay = group.get("weight_decay", 0)
+        return grad.add(param, alpha=weight_decay) if weight_decay != 0 else grad
 
     def _update(self, param, grad, state, group):
         """Move ``param`` in place, given its gradient, its ``state`` dict (empty at first) and its group's options."""

@@ -227,3 +227,19 @@ def test_repr_lists_each_groups_options():
     optimizer = tl.optim.SGD([tl.zeros(1, requires_grad=True)], lr=0.1, momentum=0.5)
     assert repr(optimizer).splitlines()[:3] == ["SGD (", "Parameter Group 0", "    dampening: 0"]
     assert "    momentum: 0.5" in repr(optimizer)
+
+
+def test_a_subclass_needs_only_update_and_may_lack_weight_decay_and_maximize():
+    class SignDescent(tl.optim.Optimizer):
+        """θ ← θ - γ sign(g), with no weight_decay or maximize option."""
+
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, dict(lr=lr))
+
+        def _update(self, param, grad, state, group):
+            param.sub_(grad.sign(), alpha=group["lr"])
+
+    param = tl.tensor([1.0, -1.0], requires_grad=True)
+    param.grad = tl.tensor([3.0, -0.5])
+    SignDescent([param]).step()
+    assert param.tolist() == pytest.approx([0.9, -0.9])
