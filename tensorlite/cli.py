@@ -1,5 +1,6 @@
 """The ``tensorlite`` command: ``info`` (versions and hardware), ``demo`` (the lesson demos in order),
-``bench`` (time the CNN kernels against torch) and ``train`` (the MNIST lesson)."""
+``bench`` (time the CNN kernels against torch), ``train`` (the MNIST lesson) and ``run`` (a PyTorch script on
+tensorlite)."""
 import argparse
 import json
 import os
@@ -10,6 +11,8 @@ import time
 from pathlib import Path
 
 from .bench.timing import RUNS_PER_TURN
+from .run import add_arguments as add_run_arguments
+from .run import limit_from_environment, run_script
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demos"
 
@@ -97,6 +100,11 @@ def train(args):
     train_and_report(TrainConfig(**options))
 
 
+def run(args):
+    """Run a PyTorch script unchanged with torch mapped to tensorlite (see ``tensorlite.run``)."""
+    run_script(args.script, args.args, limit_from_environment())
+
+
 def comma_list(text):
     """'cpu,cuda' → ['cpu', 'cuda']."""
     return [item.strip() for item in text.split(",") if item.strip()]
@@ -139,6 +147,9 @@ def build_parser():
     option("--resume", metavar="CHECKPOINT", help="continue from an epoch_N.npz checkpoint")
     option("--limit", type=int, help="train on the first LIMIT images only (a quick run)")
     train_parser.set_defaults(run=train)
+    run_parser = commands.add_parser("run", help="run a PyTorch script with torch mapped to tensorlite")
+    add_run_arguments(run_parser)
+    run_parser.set_defaults(run=run)
     return parser
 
 
