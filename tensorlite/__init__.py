@@ -26,6 +26,12 @@ from .dtypes import (  # noqa: F401
 )
 from .random import Generator, initial_seed, manual_seed, normal, rand, randint, randn, randperm, seed  # noqa: F401
 from .tensor import (  # noqa: F401
+    BoolTensor,
+    ByteTensor,
+    DoubleTensor,
+    FloatTensor,
+    IntTensor,
+    LongTensor,
     Size,
     Tensor,
     arange,
