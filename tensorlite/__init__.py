@@ -5,7 +5,7 @@
 """
 __version__ = "0.1.0"
 
-from . import autograd, cuda  # noqa: F401
+from . import accelerator, autograd, cuda  # noqa: F401
 from .backends import use_kernels  # noqa: F401
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .device import device  # noqa: F401
