@@ -636,7 +636,7 @@ def legacy_array(dtype, args, device=CPU):
                 f"new(): argument 'size' failed to unpack the object at pos {position} with error \"type must be "
                 f"tuple of ints,but got {type(size).__name__}\""
             )
-    return zeros(*args or [0], dtype=dtype)._array
+    return empty(*args or [0], dtype=dtype)._array
 
 
 class LegacyTensorType(type):
@@ -747,6 +747,8 @@ def shape_argument(name, sizes, size=None):
         raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
     shape = _size(sizes)
     if any(n < 0 for n in shape):
+        if name == "zeros":  # torch's zeros checks the sizes itself, in its own words
+            raise RuntimeError("zeros: Dimension size must be non-negative.")
         raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
     return shape
 
