@@ -24,7 +24,9 @@ from .dtypes import (  # noqa: F401
     set_default_dtype,
     uint8,
 )
-from .random import Generator, initial_seed, manual_seed, normal, rand, randint, randn, randperm, seed  # noqa: F401
+from .random import (  # noqa: F401
+    Generator, initial_seed, manual_seed, normal, rand, rand_like, randint, randint_like, randn, randn_like, randperm, seed,
+)
 from .tensor import (  # noqa: F401
     BoolTensor,
     ByteTensor,

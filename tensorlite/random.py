@@ -100,6 +100,24 @@ def randint(low=0, high=None, size=None, generator=None, dtype=None, device=None
     return _sample(lambda r, s: r.integers(low, high, s), shape, generator, dtype, device, requires_grad)
 
 
+def rand_like(input, generator=None, dtype=None, device=None, requires_grad=False):
+    """``rand`` of ``input``'s shape, in its dtype and on its device unless told otherwise."""
+    return rand(input.shape, generator=generator, dtype=dtype or input.dtype, device=device or input.device,
+                requires_grad=requires_grad)
+
+
+def randn_like(input, generator=None, dtype=None, device=None, requires_grad=False):
+    """``randn`` of ``input``'s shape, in its dtype and on its device unless told otherwise."""
+    return randn(input.shape, generator=generator, dtype=dtype or input.dtype, device=device or input.device,
+                 requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, generator=None, dtype=None, device=None, requires_grad=False):
+    """``randint`` of ``input``'s shape and dtype: ``randint_like(x, high)`` or ``randint_like(x, low, high)``."""
+    return randint(low, high, input.shape, generator=generator, dtype=dtype or input.dtype,
+                   device=device or input.device, requires_grad=requires_grad)
+
+
 def randperm(n, generator=None, dtype=None, device=None):
     """A random permutation of 0 .. n-1."""
     return _sample(lambda r, s: r.permutation(n), (n,), generator, dtype or dtypes.int64, device)

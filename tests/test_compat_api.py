@@ -85,6 +85,17 @@ def test_full_and_randint_size(call, expected, exact):
     check(call, expected, exact, values="full" in call.__code__.co_names)
 
 
+@pytest.mark.parametrize("call, expected", [
+    (lambda lib: lib.rand_like(lib.ones(2, 3)), ((2, 3), "float32")),
+    (lambda lib: lib.randn_like(lib.ones(2, dtype=lib.float64)), ((2,), "float64")),
+    (lambda lib: lib.randn_like(lib.ones(2), dtype=lib.float64), ((2,), "float64")),
+    (lambda lib: lib.randint_like(lib.ones(4), 5), ((4,), "float32")),
+    (lambda lib: lib.randint_like(lib.ones(4, dtype=lib.int64), 2, 5), ((4,), "int64")),
+])
+def test_random_like(call, expected):
+    check(call, expected)
+
+
 def test_randint_draws_within_bounds():
     values = tl.randint(3, 6, size=(1000,)).numpy()
     assert values.min() == 3 and values.max() == 5
