@@ -5,7 +5,7 @@
 """
 __version__ = "0.1.0"
 
-from . import autograd, cuda  # noqa: F401
+from . import accelerator, autograd, cuda  # noqa: F401
 from .backends import use_kernels  # noqa: F401
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .device import device  # noqa: F401
@@ -24,8 +24,16 @@ from .dtypes import (  # noqa: F401
     set_default_dtype,
     uint8,
 )
-from .random import Generator, initial_seed, manual_seed, normal, rand, randint, randn, randperm, seed  # noqa: F401
+from .random import (  # noqa: F401
+    Generator, initial_seed, manual_seed, normal, rand, rand_like, randint, randint_like, randn, randn_like, randperm, seed,
+)
 from .tensor import (  # noqa: F401
+    BoolTensor,
+    ByteTensor,
+    DoubleTensor,
+    FloatTensor,
+    IntTensor,
+    LongTensor,
     Size,
     Tensor,
     arange,

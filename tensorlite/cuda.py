@@ -29,3 +29,11 @@ def get_device_name(device=0):
         raise RuntimeError("No CUDA GPUs are available")
     name = _numba_cuda().gpus[device].name
     return name.decode() if isinstance(name, bytes) else str(name)
+
+
+def manual_seed(seed):
+    """Does nothing: tensorlite draws every device's random numbers on the host from the one default generator, so
+    ``tl.manual_seed`` already seeds what runs on a GPU, and there is no separate CUDA generator to seed."""
+
+
+manual_seed_all = manual_seed

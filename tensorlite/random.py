@@ -48,47 +48,79 @@ def initial_seed():
     return default_generator.initial_seed()
 
 
-def _sample(draw, size, generator, dtype, device, requires_grad=False):
-    from .tensor import Tensor, _size
+def _sample(draw, shape, generator, dtype, device, requires_grad=False):
+    from .tensor import Tensor
 
     rng = (generator or default_generator).rng
     dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     device = as_device(device)
-    shape = _size(size) if isinstance(size, tuple) else _size((size,))
     array = np.asarray(draw(rng, shape), dtype=dtype.numpy)
     out = Tensor(backend_for(device).asarray(array), device)
     return out.requires_grad_(True) if requires_grad else out
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
-    """Uniform samples on [0, 1)."""
-    return _sample(lambda r, s: r.random(s), size, generator, dtype, device, requires_grad)
+def _shape(name, sizes, size=None):
+    from .tensor import shape_argument
+
+    return shape_argument(name, sizes, size)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
-    """Standard normal samples."""
-    return _sample(lambda r, s: r.standard_normal(s), size, generator, dtype, device, requires_grad)
+def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+    """Uniform samples on [0, 1): ``rand(2, 3)``, ``rand((2, 3))`` or ``rand(size=(2, 3))``."""
+    shape = _shape("rand", sizes, size)
+    return _sample(lambda r, s: r.random(s), shape, generator, dtype, device, requires_grad)
+
+
+def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+    """Standard normal samples: ``randn(2, 3)``, ``randn((2, 3))`` or ``randn(size=(2, 3))``."""
+    shape = _shape("randn", sizes, size)
+    return _sample(lambda r, s: r.standard_normal(s), shape, generator, dtype, device, requires_grad)
 
 
 def uniform(low, high, size, generator=None, dtype=None, device=None):
-    return _sample(lambda r, s: r.uniform(low, high, s), size, generator, dtype, device)
+    return _sample(lambda r, s: r.uniform(low, high, s), _shape("uniform", (size,)), generator, dtype, device)
 
 
 def normal(mean, std, size, generator=None, dtype=None, device=None, requires_grad=False):
     """Normal samples with the given mean and standard deviation."""
-    return _sample(lambda r, s: r.normal(mean, std, s), size, generator, dtype, device, requires_grad)
+    shape = _shape("normal", (size,))
+    return _sample(lambda r, s: r.normal(mean, std, s), shape, generator, dtype, device, requires_grad)
 
 
-def randint(low, high=None, size=(), generator=None, dtype=None, device=None):
-    """Integers uniform on [low, high) (``randint(high, size)`` starts at 0)."""
+def randint(low=0, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+    """Integers uniform on [low, high): ``randint(low, high, size)``, or ``randint(high, size)`` from 0."""
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        high, size = None, high
     if high is None:
         low, high = 0, low
-    return _sample(lambda r, s: r.integers(low, high, s), size, generator, dtype or dtypes.int64, device)
+    if size is None:
+        raise TypeError('randint() missing 1 required positional arguments: "size"')
+    shape = _shape("randint", (), size)
+    dtype = dtype or dtypes.int64
+    return _sample(lambda r, s: r.integers(low, high, s), shape, generator, dtype, device, requires_grad)
+
+
+def rand_like(input, generator=None, dtype=None, device=None, requires_grad=False):
+    """``rand`` of ``input``'s shape, in its dtype and on its device unless told otherwise."""
+    return rand(input.shape, generator=generator, dtype=dtype or input.dtype, device=device or input.device,
+                requires_grad=requires_grad)
+
+
+def randn_like(input, generator=None, dtype=None, device=None, requires_grad=False):
+    """``randn`` of ``input``'s shape, in its dtype and on its device unless told otherwise."""
+    return randn(input.shape, generator=generator, dtype=dtype or input.dtype, device=device or input.device,
+                 requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, generator=None, dtype=None, device=None, requires_grad=False):
+    """``randint`` of ``input``'s shape and dtype: ``randint_like(x, high)`` or ``randint_like(x, low, high)``."""
+    return randint(low, high, input.shape, generator=generator, dtype=dtype or input.dtype,
+                   device=device or input.device, requires_grad=requires_grad)
 
 
 def randperm(n, generator=None, dtype=None, device=None):
     """A random permutation of 0 .. n-1."""
-    return _sample(lambda r, s: r.permutation(n), n, generator, dtype or dtypes.int64, device)
+    return _sample(lambda r, s: r.permutation(n), (n,), generator, dtype or dtypes.int64, device)
 
 
 def bernoulli_mask(p_keep, size, generator=None, dtype=None, device=None):

@@ -20,6 +20,7 @@ from .autograd.function import RemovableHandle
 from .autograd.grad_mode import enable_grad, is_grad_enabled
 from .backends import backend_for
 from .device import CPU, as_device, check_same_device
+from .device import device as Device
 
 
 class Size(tuple):
@@ -44,6 +45,9 @@ class VersionCounter:
 class Tensor:
     """An n-dimensional array with autograd. Make one with ``tl.tensor``, ``tl.zeros``, ``tl.randn``, ...
 
+    ``Tensor(array, device)`` wraps a backend array (what ops do). Called as torch's legacy constructor, with nested
+    lists of numbers, sizes or nothing, it makes a new tensor of the default dtype (``legacy_array``).
+
     Autograd state: ``grad_fn`` (the node that made this tensor, None for a leaf), ``_output_nr`` (which of that
     node's outputs it is), ``_version`` (bumped by every in-place write), and for a view ``_base`` (the tensor
     whose storage it shares) with ``_view`` (the ops that make it from ``_base``, replayed to rebuild its
@@ -63,7 +67,10 @@ class Tensor:
     _view_kind = None  # "no_grad" or "multi_output": views torch forbids writing to in grad mode
     _copied_view = False  # a view whose backend copied instead of sharing storage (the GPU's layout ops)
 
-    def __init__(self, array, device=CPU, requires_grad=False, version=None):
+    def __init__(self, array=None, device=CPU, requires_grad=False, version=None, *sizes):
+        if type(array) in _LEGACY_ARGUMENTS:  # tl.Tensor([[1, 2]]), tl.Tensor(2, 3), tl.Tensor(): torch's legacy forms
+            array = legacy_array(dtypes.get_default_dtype(), (array, device, requires_grad, version, *sizes))
+            device, requires_grad, version = CPU, False, None
         self._array = np.asarray(array) if isinstance(array, np.generic) else array  # NumPy ops return scalars
         self.device = device
         self.grad = None
@@ -413,7 +420,13 @@ class Tensor:
         return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
 
     def type(self, dtype=None):
-        return f"tensorlite.{self.dtype.name}" if dtype is None else self.to(dtype)
+        """``x.type()`` names the tensor type ("tensorlite.FloatTensor"); ``x.type(tl.float64)``,
+        ``x.type(tl.LongTensor)`` or ``x.type("torch.LongTensor")`` casts."""
+        if dtype is None:
+            return f"tensorlite.{self.dtype.legacy_name}Tensor"
+        if isinstance(dtype, str):
+            dtype = LEGACY_TYPES[dtype.rpartition(".")[2]]
+        return self.to(dtype.dtype if isinstance(dtype, LegacyTensorType) else dtype)
 
     def float(self):
         return self.to(dtypes.float32)
@@ -429,6 +442,9 @@ class Tensor:
 
     def bool(self):
         return self.to(dtypes.bool)
+
+    def byte(self):
+        return self.to(dtypes.uint8)
 
     def clone(self):
         return ops.shape.Clone.apply(self)
@@ -589,6 +605,59 @@ def parse_to_args(args, device=None, dtype=None):
     return device, dtype
 
 
+_LEGACY_ARGUMENTS = frozenset({type(None), list, tuple, Size, int, float, bool, str})  # what no backend array is
+
+
+def legacy_array(dtype, args, device=CPU):
+    """The storage of torch's legacy constructors (``tl.Tensor``, ``tl.FloatTensor``, ...) called with ``args``:
+    ``()`` is empty, ``(data,)`` a copy of nested lists or tuples of numbers in ``dtype``, ``(*sizes)`` or
+    ``(size,)`` a tensor of that shape (uninitialised in torch, zeros here); on the CPU only, as in torch.
+    ``Tensor`` passes its parameters' slots, where the later sizes and a ``device=`` arrive; their defaults
+    (``None``, ``CPU``, ``False``) are not arguments."""
+    args = [a for a in args if a is not None and a is not CPU and a is not False]
+    if len(args) > 1 and isinstance(args[-1], (str, Device)):
+        device = args.pop()
+    if as_device(device).type != "cpu":
+        raise RuntimeError(f"legacy constructor expects device type: cpu but device type: {as_device(device).type} was passed")
+    if len(args) == 1 and isinstance(args[0], (list, tuple)) and not isinstance(args[0], Size):
+        return tensor(args[0], dtype=dtype)._array
+    if len(args) == 1 and type(args[0]) is not int:
+        if isinstance(args[0], str):
+            raise TypeError(f"new(): invalid data type '{type(args[0]).__name__}'")
+        if not isinstance(args[0], Size):
+            raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
+        args = list(args[0])
+    for position, size in enumerate(args, 1):
+        if type(size) is not int:
+            if isinstance(size, (list, tuple)):
+                got = ", ".join(type(a).__name__ for a in args)
+                raise TypeError(f"new() received an invalid combination of arguments - got ({got})")
+            raise TypeError(
+                f"new(): argument 'size' failed to unpack the object at pos {position} with error \"type must be "
+                f"tuple of ints,but got {type(size).__name__}\""
+            )
+    return empty(*args or [0], dtype=dtype)._array
+
+
+class LegacyTensorType(type):
+    """The type of ``tl.FloatTensor``, ``tl.LongTensor``, ...: torch's per-dtype tensor types. Calling one makes a
+    ``Tensor`` of its dtype by the legacy forms (``legacy_array``); ``isinstance(x, tl.FloatTensor)`` holds for a
+    float32 CPU tensor."""
+
+    def __call__(cls, *args, device=CPU):
+        return Tensor(legacy_array(cls.dtype, args, device))
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype and obj.device.type == "cpu"
+
+
+LEGACY_TYPES = {
+    f"{d.legacy_name}Tensor": LegacyTensorType(f"{d.legacy_name}Tensor", (), {"dtype": d})
+    for d in (dtypes.float32, dtypes.float64, dtypes.int64, dtypes.int32, dtypes.uint8, dtypes.bool)
+}
+FloatTensor, DoubleTensor, LongTensor, IntTensor, ByteTensor, BoolTensor = LEGACY_TYPES.values()
+
+
 # --------------------------------------------------------------------- creation
 def _infer_dtype(array):
     """torch's inference from Python data: floats → the default float type, ints → int64, bools → bool."""
@@ -665,35 +734,54 @@ def _size(size):
     return tuple(int(n) for n in size)
 
 
-def _new(make, size, dtype, device, requires_grad, name):
+def shape_argument(name, sizes, size=None):
+    """The shape a creation function ``name`` asks for: ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` or
+    ``f(size=(2, 3))``, with torch's errors for none, both, an int ``size=`` and a negative dimension."""
+    if size is not None:
+        if sizes:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        if not isinstance(size, (tuple, list)):
+            raise TypeError(f"{name}(): argument 'size' must be tuple of ints, not {type(size).__name__}")
+        sizes = (size,)
+    elif not sizes:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+    shape = _size(sizes)
+    if any(n < 0 for n in shape):
+        if name == "zeros":  # torch's zeros checks the sizes itself, in its own words
+            raise RuntimeError("zeros: Dimension size must be non-negative.")
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
+    return shape
+
+
+def _new(make, shape, dtype, device, requires_grad):
     device = as_device(device)
     dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-    if not size:
-        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
-    size = _size(size)
-    if any(n < 0 for n in size):
-        raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: {list(size)}")
-    out = Tensor(make(backend_for(device), size, dtype.numpy), device)
+    out = Tensor(make(backend_for(device), shape, dtype.numpy), device)
     return out.requires_grad_(True) if requires_grad else out
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _new(lambda b, s, d: b.zeros(s, dtype=d), size, dtype, device, requires_grad, "zeros")
+def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    shape = shape_argument("zeros", sizes, size)
+    return _new(lambda b, s, d: b.zeros(s, dtype=d), shape, dtype, device, requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _new(lambda b, s, d: b.ones(s, dtype=d), size, dtype, device, requires_grad, "ones")
+def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    shape = shape_argument("ones", sizes, size)
+    return _new(lambda b, s, d: b.ones(s, dtype=d), shape, dtype, device, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
-    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    """Uninitialised in torch; zeros here."""
+    shape = shape_argument("empty", sizes, size)
+    return _new(lambda b, s, d: b.zeros(s, dtype=d), shape, dtype, device, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    shape = shape_argument("full", (), size)
     if dtype is None:
         dtype = _infer_dtype(np.asarray(fill_value))
     fill_value = dtypes.scalar_to(fill_value, dtypes.as_dtype(dtype))
-    return _new(lambda b, s, d: b.full(s, fill_value, dtype=d), (size,), dtype, device, requires_grad, "full")
+    return _new(lambda b, s, d: b.full(s, fill_value, dtype=d), shape, dtype, device, requires_grad)
 
 
 def _like(make, x, dtype, device, requires_grad):
@@ -739,8 +827,8 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
-    size = ((n, n if m is None else m),)
-    return _new(lambda b, s, d: b.eye(s[0], s[1], dtype=d), size, dtype, device, requires_grad, "eye")
+    shape = shape_argument("eye", ((n, n if m is None else m),))
+    return _new(lambda b, s, d: b.eye(s[0], s[1], dtype=d), shape, dtype, device, requires_grad)
 
 
 from . import ops, random  # noqa: E402  (ops and random build on Tensor)

@@ -15,9 +15,14 @@ in a debugger while a real model trains). ``TENSORLITE_KERNELS=reference|fast`` 
 ``conv2d_forward`` and ``conv2d_backward`` take a ``workspace``: a dict that the op hands to both passes of one
 call when backward will follow (None otherwise). A backend may leave in it what forward computed and backward
 needs again: the CPU kernels keep their im2col columns there; the reference and CUDA kernels leave it empty.
+
+``cudnn`` and ``mps`` are not backends: they hold torch's ``torch.backends.cudnn`` / ``torch.backends.mps``
+switches and queries (``cudnn.benchmark``, ``mps.is_available()``), which tensorlite accepts and needs nothing from.
 """
 import importlib
 import os
+
+from . import cudnn, mps  # noqa: F401  (torch's switches, not kernel sets)
 
 KERNEL_SETS = {"fast": "tensorlite.backends.cpu", "reference": "tensorlite.backends.cpu_reference"}
 _BACKEND_MODULES = {"cpu": KERNEL_SETS["fast"], "cuda": "tensorlite.backends.cuda"}

@@ -39,6 +39,10 @@ def linear(input, weight, bias=None):
         raise RuntimeError(
             f"self and mat2 must have the same dtype, but got {bias.dtype.legacy_name} and {weight.dtype.legacy_name}"
         )
+    if fused and input.dtype is not weight.dtype:  # torch's addmm: float64 input, float32 layer is an error
+        raise RuntimeError(
+            f"mat1 and mat2 must have the same dtype, but got {input.dtype.legacy_name} and {weight.dtype.legacy_name}"
+        )
     out = input.matmul(weight.t())
     if bias is None:
         return out

@@ -4,6 +4,7 @@ from .. import dtypes
 from ..autograd.function import Op
 from .arguments import check_floating
 from .elementwise import where
+from .reduction import numpy_aliases
 from .registry import register
 
 
@@ -46,12 +47,14 @@ class LogSoftmax(_AlongDim):
         return grad - out.exp() * grad.sum(dim=ctx.dim, keepdim=True), None
 
 
-@register("softmax")
+@register("softmax")  # tl.softmax and x.softmax take axis= as torch's do; F.softmax does not
+@numpy_aliases
 def softmax(input, dim):
     return Softmax.apply(input, input._dim(dim))
 
 
-@register("log_softmax")
+@register("log_softmax")  # tl.log_softmax and x.log_softmax take axis= as torch's do; F.log_softmax does not
+@numpy_aliases
 def log_softmax(input, dim):
     return LogSoftmax.apply(input, input._dim(dim))
 

@@ -38,7 +38,7 @@ def matmul(input, other):
             (a.dim(), b.dim()), "addmm_impl_cpu_")
         raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
     if a.dtype is not b.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype.c_name} != {b.dtype.c_name}")
+        raise RuntimeError(_dtype_mismatch(a, b))
     if a.dim() == 0 or b.dim() == 0:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {a.dim()}D and {b.dim()}D"
@@ -56,6 +56,19 @@ def matmul(input, other):
         )
     broadcast_shapes(a.shape[:-2], b.shape[:-2])
     return MatMul.apply(a, b)
+
+
+def _dtype_mismatch(a, b):
+    """torch's message for ``a @ b`` of two dtypes, which names the kernel its shapes take: dot (vector @ vector),
+    addmv (matrix @ vector), bmm (anything @ a batch) or addmm (the rest)."""
+    x, y = a.dtype, b.dtype
+    if b.dim() == 1 and a.dim() == 1:
+        return f"dot : expected both vectors to have same dtype, but found {x.legacy_name} and {y.legacy_name}"
+    if b.dim() == 1 and a.dim() >= 2:
+        return f"addmv input tensors must have the same dtype, but got {y.legacy_name}, {x.legacy_name}, and {y.legacy_name}"
+    if b.dim() >= 3:
+        return f"expected scalar type {x.legacy_name} but found {y.legacy_name}"
+    return f"expected m1 and m2 to have the same dtype, but got: {x.c_name} != {y.c_name}"
 
 
 @register("mm")

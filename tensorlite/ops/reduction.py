@@ -1,4 +1,8 @@
-"""Reductions along dimensions: sum, mean, max/min (values and indices), argmax/argmin, var/std."""
+"""Reductions along dimensions: sum, mean, max/min (values and indices), argmax/argmin, var/std.
+
+Each also takes NumPy's spellings, as torch does: ``x.sum(axis=1, keepdims=True)`` (``numpy_aliases``)."""
+import functools
+import inspect
 import math
 from collections import namedtuple
 
@@ -11,6 +15,25 @@ from .registry import register
 from .shape import IndexAdd
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def numpy_aliases(fn):
+    """``fn`` taking NumPy's ``axis=`` for ``dim=`` and ``keepdims=`` for ``keepdim=`` (where ``fn`` has those
+    parameters), as torch's reductions do; both spellings at once is torch's TypeError."""
+    parameters = inspect.signature(fn).parameters
+    aliases = [(alias, name) for alias, name in (("axis", "dim"), ("keepdims", "keepdim")) if name in parameters]
+
+    @functools.wraps(fn)
+    def with_aliases(*args, **kwargs):
+        if kwargs:
+            for alias, name in aliases:
+                if alias in kwargs:
+                    if name in kwargs:
+                        raise TypeError(f"{fn.__name__}() got an unexpected keyword argument '{alias}'")
+                    kwargs[name] = kwargs.pop(alias)
+        return fn(*args, **kwargs)
+
+    return with_aliases
 
 
 def normalize_dims(x, dim):
@@ -48,6 +71,7 @@ class Sum(Op):
 
 
 @register("sum")
+@numpy_aliases
 def sum(input, dim=None, keepdim=False, dtype=None):
     """The sum over ``dim`` (every dim when None), in ``dtype`` when given."""
     x = input if dtype is None else input.to(dtype)
@@ -57,6 +81,7 @@ def sum(input, dim=None, keepdim=False, dtype=None):
 
 
 @register("mean")
+@numpy_aliases
 def mean(input, dim=None, keepdim=False):
     x = input
     if not x.dtype.is_floating_point:
@@ -231,11 +256,13 @@ def variance(x, dim=None, unbiased=None, keepdim=False, correction=None, root=Fa
 
 
 @register("var")
+@numpy_aliases
 def var(input, dim=None, unbiased=None, keepdim=False, correction=None):
     return variance(input, dim, unbiased, keepdim, correction)
 
 
 @register("std")
+@numpy_aliases
 def std(input, dim=None, unbiased=None, keepdim=False, correction=None):
     return variance(input, dim, unbiased, keepdim, correction, root=True)
 
@@ -248,7 +275,7 @@ def _reduction(name, reduce, kernel):
 
     reduction.__name__ = name
     reduction.__doc__ = reduce.__doc__
-    return register(name)(reduction)
+    return register(name)(numpy_aliases(reduction))
 
 
 for _name, _reduce, _kernel in (

@@ -80,15 +80,17 @@ def pairs(dtypes=DTYPES, scalar_first=True):
 # --------------------------------------------------------------------------------------------- samples
 @st.composite
 def reductions(draw, dtypes=DTYPES, single_dim=False, keepdim=True, unbiased=False):
+    """A tensor and the reduction's keywords, ``dim``/``keepdim`` or NumPy's ``axis``/``keepdims`` spelling."""
     x = draw(tensors(dtypes))
     kwargs = {}
     dim = draw(dims(ndim(x), allow_tuple=not single_dim))
+    numpy_names = draw(st.integers(0, 3)) == 0
     if dim is not None:
-        kwargs["dim"] = dim
+        kwargs["axis" if numpy_names else "dim"] = dim
         if keepdim and draw(st.booleans()):
-            kwargs["keepdim"] = True
+            kwargs["keepdims" if numpy_names else "keepdim"] = True
     if unbiased:  # torch's var backward treats dim=() as no dims, its forward as all; and n <= correction as inf
-        assume(kwargs.get("dim") != ())
+        assume(dim != ())
         choice = draw(st.sampled_from(["", "unbiased", "correction"]))
         if choice == "unbiased":
             kwargs["unbiased"] = draw(st.booleans())
@@ -738,6 +740,8 @@ OPS = (
     + [OpInfo(name, method(name), reductions(single_dim=True)) for name in ("max", "min", "argmax", "argmin")]
     + [OpInfo(name, method(name), reductions(FLOATS, unbiased=True), tolerances=LOOSE) for name in ("var", "std")]
     + [OpInfo(name, method(name), softmaxes()) for name in ("softmax", "log_softmax")]
+    + [OpInfo(f"tl.{name}(axis=)", lambda lib, x, axis, name=name: getattr(lib, name)(x, axis=axis), softmaxes())
+       for name in ("softmax", "log_softmax")]
     + [OpInfo(f"F.{name}", function(f"nn.functional.{name}"), softmaxes()) for name in ("softmax", "log_softmax")]
     + [
         OpInfo("reshape", method("reshape"), reshapes()),
