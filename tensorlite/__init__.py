@@ -8,7 +8,7 @@ __version__ = "0.1.0"
 from . import accelerator, autograd, cuda  # noqa: F401
 from .backends import use_kernels  # noqa: F401
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
-from .device import device  # noqa: F401
+from .device import device, get_default_device, set_default_device  # noqa: F401
 from .dtypes import (  # noqa: F401
     bool,
     double,
@@ -57,3 +57,4 @@ from . import nn  # noqa: F401,E402
 from . import optim  # noqa: F401,E402
 from . import data  # noqa: F401,E402
 from .utils import load, save  # noqa: F401,E402
+from . import compat  # noqa: F401,E402  (tl.compat.install(): torch imports resolve to tensorlite; installs nothing by itself)

@@ -43,11 +43,24 @@ class device:
 
 
 CPU = device("cpu")
+_default_device = CPU
+
+
+def set_default_device(d):
+    """Where factory functions (``tl.zeros``, ``tl.randn``, ``tl.tensor``, ...) put tensors when no ``device`` is given
+    (``None`` sets the CPU again), as torch's ``set_default_device``."""
+    global _default_device
+    _default_device = CPU if d is None else as_device(d)
+
+
+def get_default_device():
+    return _default_device
 
 
 def as_device(d):
-    """None → cpu; a string or device → device."""
-    return CPU if d is None else d if isinstance(d, device) else device(d)
+    """None → the default device (the CPU unless ``set_default_device`` said otherwise); a string or device →
+    device."""
+    return _default_device if d is None else d if isinstance(d, device) else device(d)
 
 
 def check_same_device(*tensors):

@@ -73,7 +73,7 @@ class Tensor:
             device, requires_grad, version = CPU, False, None
         self._array = np.asarray(array) if isinstance(array, np.generic) else array  # NumPy ops return scalars
         self.device = device
-        self.grad = None
+        self._grad = None
         self._version = VersionCounter() if version is None else version
         if requires_grad:
             self.requires_grad_(True)
@@ -129,6 +129,28 @@ class Tensor:
         if self._base is not None:
             self._refresh_view()
         return self._grad_fn
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        """``x.grad = g``: None, or a tensor of x's size and dtype, with torch's errors otherwise."""
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of size "
+                    f"'{list(self.shape)}'. Please ensure that the gradient and the tensor are the same size"
+                )
+            if value.dtype is not self.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{value.dtype.c_name}' to a tensor with grad_dtype "
+                    f"'{self.dtype.legacy_name}'. The gradient must match the tensor's dtype."
+                )
+        self._grad = value
 
     @property
     def requires_grad(self):
@@ -617,7 +639,7 @@ def legacy_array(dtype, args, device=CPU):
     args = [a for a in args if a is not None and a is not CPU and a is not False]
     if len(args) > 1 and isinstance(args[-1], (str, Device)):
         device = args.pop()
-    if as_device(device).type != "cpu":
+    if as_device(device) != CPU:
         raise RuntimeError(f"legacy constructor expects device type: cpu but device type: {as_device(device).type} was passed")
     if len(args) == 1 and isinstance(args[0], (list, tuple)) and not isinstance(args[0], Size):
         return tensor(args[0], dtype=dtype)._array
@@ -648,7 +670,7 @@ class LegacyTensorType(type):
         return Tensor(legacy_array(cls.dtype, args, device))
 
     def __instancecheck__(cls, obj):
-        return isinstance(obj, Tensor) and obj.dtype is cls.dtype and obj.device.type == "cpu"
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype and obj.device == CPU
 
 
 LEGACY_TYPES = {

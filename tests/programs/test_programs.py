@@ -62,12 +62,12 @@ class Program:
 # +-0.06; the linear regression's final loss 0.17 (the least-squares minimum) to 0.43.
 RANDOM_START_FIT = (Compare(r"^1999 ", rtol=0.5), Compare(r"^Result", atol=0.2))
 PROGRAMS = [
-    Program("examples_mnist.py", ("--epochs", "1"), mnist_root="../data", missing="torch.accelerator"),
+    Program("examples_mnist.py", ("--epochs", "1"), mnist_root="../data"),
     Program("examples_regression.py", missing="torch.nn.functional.smooth_l1_loss"),
     Program("examples_vae.py", ("--epochs", "1"), mnist_root="../data", missing="torchvision.utils.save_image"),
     Program("examples_mnist_rnn.py", ("--epochs", "1"), mnist_root="../data", missing="torch.nn.LSTM"),
     Program("tutorials_polynomial_tensor.py", compare=RANDOM_START_FIT),
-    Program("tutorials_polynomial_autograd.py", compare=RANDOM_START_FIT, missing="torch.accelerator"),
+    Program("tutorials_polynomial_autograd.py", compare=RANDOM_START_FIT),
     Program("tutorials_polynomial_custom_function.py",
             compare=(Compare(r"^\d+ ", rtol=1e-4), Compare(r"^Result", rtol=1e-4, atol=1e-6))),
     Program("tutorials_polynomial_nn.py", compare=RANDOM_START_FIT),
