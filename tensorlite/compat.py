@@ -41,6 +41,7 @@ MODULES = {
     "torchvision": None,
     "torchvision.datasets": "tensorlite.data.datasets",
     "torchvision.transforms": "tensorlite.data.transforms",
+    "torchvision.utils": "tensorlite.utils.image",
 }
 ROOTS = {"torch", "torchvision"}
 DUNDERS_FORWARDED = {"__version__", "__doc__"}

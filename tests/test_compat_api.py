@@ -4,6 +4,8 @@ matmul and linear, ``backends.cudnn``/``backends.mps``, ``accelerator`` and ``cu
 
 Each case runs on tensorlite against the expected outcome, and on torch too when it is installed: the same shape,
 dtype and values, or the same exception type (and message where ``exact``)."""
+import zlib
+
 import numpy as np
 import pytest
 
@@ -328,3 +330,98 @@ def test_cuda_manual_seed_leaves_the_host_stream_alone():
     tl.cuda.manual_seed(7)
     tl.cuda.manual_seed_all(7)
     np.testing.assert_array_equal(tl.rand(4).numpy(), first.numpy())
+
+
+# --------------------------------------------------------------------------------------------- smooth L1
+@pytest.mark.parametrize("beta, loss, grad", [
+    (1.0, [0.0, 0.125, 0.5, 1.5, 2.5, float("inf")], [0.0, 0.5, 1.0, 1.0, -1.0, 1.0]),
+    (2.0, [0.0, 0.0625, 0.25, 1.0, 2.0, float("inf")], [0.0, 0.25, 0.5, 1.0, -1.0, 1.0]),
+    (0.0, [0.0, 0.5, 1.0, 2.0, 3.0, float("inf")], [0.0, 1.0, 1.0, 1.0, -1.0, 1.0]),
+])
+def test_smooth_l1_loss_and_gradient(beta, loss, grad):
+    def losses(lib):
+        x = lib.tensor([0.0, 0.5, 1.0, 2.0, -3.0, float("inf")], requires_grad=True)
+        out = lib.nn.functional.smooth_l1_loss(x, lib.zeros(6), reduction="none", beta=beta)
+        out.sum().backward()
+        return out.detach(), x.grad
+
+    check(lambda lib: losses(lib)[0], ((6,), "float32"), values=True)
+    check(lambda lib: losses(lib)[1], ((6,), "float32"), values=True)
+    out, x_grad = losses(tl)
+    np.testing.assert_array_equal(out.numpy(), loss)
+    np.testing.assert_array_equal(x_grad.numpy(), grad)
+
+
+@pytest.mark.parametrize("call, expected", [
+    (lambda lib: lib.nn.SmoothL1Loss()(lib.ones(2, 3), lib.zeros(2, 3, dtype=lib.float64)), ((), "float64")),
+    (lambda lib: lib.nn.SmoothL1Loss(reduction="sum", beta=0.5)(lib.ones(2, 3), lib.zeros(2, 3)), ((), "float32")),
+    (lambda lib: lib.nn.functional.smooth_l1_loss(lib.ones(2), lib.zeros(2), beta=-1.0), RuntimeError),
+    (lambda lib: lib.nn.functional.smooth_l1_loss(lib.ones(2), lib.zeros(2), reduction="all"), ValueError),
+    (lambda lib: lib.nn.functional.smooth_l1_loss(lib.ones(2), lib.zeros(2)).grad_fn is None, True),
+    (lambda lib: lib.nn.functional.smooth_l1_loss(lib.ones(2, requires_grad=True), lib.zeros(2)).grad_fn.name(),
+     "SmoothL1LossBackward0"),
+])
+def test_smooth_l1_loss_layer_and_errors(call, expected):
+    check(call, expected, values=True)
+
+
+# --------------------------------------------------------------------------------------------- torchvision.utils
+def read_png(content):
+    """The pixels ``(H, W, C)`` of an 8-bit, unfiltered RGB or RGBA PNG, read with zlib alone."""
+    assert content[:8] == b"\x89PNG\r\n\x1a\n"
+    chunks, at = {}, 8
+    while at < len(content):
+        size = int.from_bytes(content[at:at + 4], "big")
+        kind, data = content[at + 4:at + 8], content[at + 8:at + 8 + size]
+        assert int.from_bytes(content[at + 8 + size:at + 12 + size], "big") == zlib.crc32(kind + data)
+        chunks[kind] = chunks.get(kind, b"") + data
+        at += 12 + size
+    width, height = int.from_bytes(chunks[b"IHDR"][:4], "big"), int.from_bytes(chunks[b"IHDR"][4:8], "big")
+    channels = {2: 3, 6: 4}[chunks[b"IHDR"][9]]
+    rows = np.frombuffer(zlib.decompress(chunks[b"IDAT"]), np.uint8).reshape(height, 1 + width * channels)
+    assert not rows[:, 0].any()
+    return rows[:, 1:].reshape(height, width, channels)
+
+
+def test_make_grid_layout():
+    from tensorlite.utils.image import make_grid
+
+    images = tl.arange(1, 6, dtype=tl.float32).view(5, 1, 1, 1).expand(5, 1, 2, 3)
+    grid = make_grid(images, nrow=2, padding=1, pad_value=-1.0)
+    assert tuple(grid.shape) == (3, 3 * 3 + 1, 2 * 4 + 1)
+    np.testing.assert_array_equal(grid[0, 1:3, 1:4].numpy(), np.full((2, 3), 1.0))
+    np.testing.assert_array_equal(grid[2, 4:6, 5:8].numpy(), np.full((2, 3), 4.0))
+    np.testing.assert_array_equal(grid[1, 7:9, 1:4].numpy(), np.full((2, 3), 5.0))
+    np.testing.assert_array_equal(grid[:, 7:9, 5:8].numpy(), np.full((3, 2, 3), -1.0))  # no sixth image
+    assert (grid[:, 0].numpy() == -1).all() and (grid[:, :, 4].numpy() == -1).all()
+    assert tuple(make_grid(tl.rand(64, 1, 28, 28)).shape) == (3, 242, 242)
+    assert tuple(make_grid(tl.rand(1, 3, 5, 4)).shape) == (3, 5, 4)  # one image: no padding
+    assert tuple(make_grid([tl.rand(3, 5, 4)] * 3, nrow=3, padding=0).shape) == (3, 5, 12)
+
+
+def test_make_grid_normalize():
+    from tensorlite.utils.image import make_grid
+
+    images = tl.tensor([[[[-2.0, 0.0]]], [[[2.0, 6.0]]]])
+    whole = make_grid(images, padding=0, normalize=True)
+    np.testing.assert_allclose(whole[0].numpy(), [[0.0, 0.25, 0.5, 1.0]])
+    each = make_grid(images, padding=0, normalize=True, scale_each=True)
+    np.testing.assert_allclose(each[0].numpy(), [[0.0, 1.0, 0.0, 1.0]])
+    clamped = make_grid(images, padding=0, normalize=True, value_range=(0.0, 2.0))
+    np.testing.assert_allclose(clamped[0].numpy(), [[0.0, 0.0, 1.0, 1.0]])
+    with pytest.raises(TypeError, match="value_range has to be a tuple"):
+        make_grid(images, normalize=True, value_range=[0.0, 2.0])
+
+
+def test_save_image_writes_the_grid_as_png(tmp_path):
+    from tensorlite.utils.image import save_image
+
+    images = tl.tensor([0.0, 0.5, 1.0, 2.0]).view(4, 1, 1, 1).expand(4, 1, 2, 2)
+    save_image(images, tmp_path / "grid.png", nrow=4, padding=1)
+    pixels = read_png((tmp_path / "grid.png").read_bytes())
+    assert pixels.shape == (4, 13, 3)
+    assert [pixels[1, 1 + 3 * k, 0] for k in range(4)] == [0, 128, 255, 255]  # round(255 v), clamped
+    assert pixels[0].max() == 0 and (pixels[:, :, 0] == pixels[:, :, 2]).all()
+    with pytest.raises(ValueError, match="PNG files only, got format 'jpg'"):
+        save_image(images, tmp_path / "grid.jpg")
+

@@ -14,7 +14,7 @@ from ..autograd.function import named
 from ..ops.arguments import check_floating
 from ..ops.conv import conv2d, corr2d  # noqa: F401
 from ..ops.elementwise import LeakyReLU, broadcast_shapes, where
-from ..ops.loss import BinaryCrossEntropy, CrossEntropy, LogSigmoid
+from ..ops.loss import BinaryCrossEntropy, CrossEntropy, LogSigmoid, SmoothL1
 from ..ops.norm import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
 from ..ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
 from ..ops.registry import FUNCTIONAL
@@ -430,6 +430,18 @@ def l1_loss(input, target, *, reduction="mean"):
     _warn_if_broadcast(input, target)
     input, target = _broadcast_pair(input, target)
     return _reduce((input - target).abs(), reduction)
+
+
+def smooth_l1_loss(input, target, *, reduction="mean", beta=1.0):
+    """0.5 (x - y)^2 / beta where |x - y| < beta, else |x - y| - 0.5 beta, per element of x and y broadcast
+    together, then reduced; beta = 0 gives the L1 loss."""
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0:
+        return l1_loss(input, target, reduction=reduction)
+    _warn_if_broadcast(input, target)
+    input, target = _broadcast_pair(input, target)
+    return named(_reduce(SmoothL1.apply(input - target, float(beta)), reduction), "SmoothL1LossBackward0")
 
 
 # Convolution, pooling and normalisation functionals (conv2d, max_pool2d, avg_pool2d, batch_norm, ...) are

@@ -64,6 +64,17 @@ class L1Loss(_Loss):
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
+class SmoothL1Loss(_Loss):
+    """0.5 (x - y)^2 / beta where |x - y| < beta, else |x - y| - 0.5 beta; see ``F.smooth_l1_loss``."""
+
+    def __init__(self, *, reduction="mean", beta=1.0):
+        super().__init__(reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
 class BCELoss(_WeightedLoss):
     """Binary cross-entropy of probabilities in [0, 1] (e.g. after ``Sigmoid``)."""
 

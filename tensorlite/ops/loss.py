@@ -5,8 +5,8 @@
 
 One forward kernel and one backward pass instead of the dozen small ops the general ``cross_entropy``
 composes (log-softmax, gather, masks, weights); the general form handles everything else. Beside it, the
-elementwise pieces of the binary losses whose gradients torch writes by hand: ``BinaryCrossEntropy`` and
-``LogSigmoid``.
+elementwise pieces of the losses whose gradients torch writes by hand: ``BinaryCrossEntropy``, ``LogSigmoid`` and
+``SmoothL1``.
 """
 import math
 
@@ -91,3 +91,30 @@ class LogSigmoid(Op):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * (-x).sigmoid()
+
+
+class SmoothL1(Op):
+    """The smooth L1 (Huber-like) loss of a difference d = x - y, elementwise, with torch's beta > 0:
+
+        loss = 0.5 d^2 / beta   where |d| < beta,   |d| - 0.5 beta   elsewhere
+        d loss / d d = clamp(d / beta, -1, 1)
+
+    The gradient is written out, not taken through the two branches, so that an infinite d gets torch's +-1,
+    not the NaN that 0 * inf in the unused quadratic branch would give.
+    """
+
+    node_name = "SmoothL1LossBackward0"
+
+    @staticmethod
+    def forward(ctx, b, d, beta):
+        ctx.save_for_backward(d)
+        ctx.beta = beta
+        half, beta = b.asarray(0.5, d.dtype), b.asarray(beta, d.dtype)
+        size = b.abs(d)
+        quadratic = b.true_divide(b.multiply(b.multiply(half, d), d), beta)
+        return b.where(b.less(size, beta), quadratic, b.subtract(size, b.multiply(half, beta)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (d,) = ctx.saved_tensors
+        return grad * (d / ctx.beta).clamp(-1, 1), None

@@ -590,7 +590,7 @@ def class_loss_layers(draw, log_probabilities=False):
 
 
 @st.composite
-def regressions(draw, probabilities=False):
+def regressions(draw, probabilities=False, beta=False):
     dtypes = draw(st.sampled_from([("float32",), ("float64",), FLOATS]))
     low, high = (0, 1) if probabilities else (-4, 4)
     x, target = draw(broadcastable_pair(dtypes))
@@ -598,20 +598,23 @@ def regressions(draw, probabilities=False):
     target = draw(tensors(dtypes, shape=target.array.shape, low=low, high=high))
     if draw(st.integers(0, 3)):
         target = draw(tensors(dtypes, shape=x.array.shape, low=low, high=high))
-    return x, target, dict(reduction=draw(st.sampled_from(["mean", "sum", "none"])))
+    options = dict(reduction=draw(st.sampled_from(["mean", "sum", "none"])))
+    if beta:  # smooth L1's: 0 is the L1 loss, a negative one raises
+        options["beta"] = draw(st.sampled_from([1.0, 0.5, 2.0, 0.0, -1.0]))
+    return x, target, options
 
 
 @st.composite
-def regression_losses(draw, probabilities=False, weights=False):
-    x, target, options = draw(regressions(probabilities))
+def regression_losses(draw, probabilities=False, weights=False, beta=False):
+    x, target, options = draw(regressions(probabilities, beta))
     if weights and draw(st.booleans()):
         options["weight"] = TensorArg(np.abs(draw(tensors(FLOATS, shape=x.array.shape[-1:])).array))
     return Sample((x, target), options)
 
 
 @st.composite
-def regression_loss_layers(draw, probabilities=False):
-    x, target, options = draw(regressions(probabilities))
+def regression_loss_layers(draw, probabilities=False, beta=False):
+    x, target, options = draw(regressions(probabilities, beta))
     return Sample((x, target), init_kwargs=options)
 
 
@@ -802,6 +805,7 @@ OPS = (
         OpInfo("F.nll_loss", function("nn.functional.nll_loss"), class_losses(log_probabilities=True)),
         OpInfo("F.mse_loss", function("nn.functional.mse_loss"), regression_losses(), tolerances=LOOSE),
         OpInfo("F.l1_loss", function("nn.functional.l1_loss"), regression_losses()),
+        OpInfo("F.smooth_l1_loss", function("nn.functional.smooth_l1_loss"), regression_losses(beta=True), tolerances=LOOSE),
         OpInfo("F.binary_cross_entropy", function("nn.functional.binary_cross_entropy"),
                regression_losses(probabilities=True, weights=True), tolerances=LOOSE),
         OpInfo("F.binary_cross_entropy_with_logits", function("nn.functional.binary_cross_entropy_with_logits"),
@@ -847,6 +851,7 @@ OPS = (
         OpInfo("nn.NLLLoss", None, class_loss_layers(log_probabilities=True), layer("NLLLoss")),
         OpInfo("nn.MSELoss", None, regression_loss_layers(), layer("MSELoss"), LOOSE),
         OpInfo("nn.L1Loss", None, regression_loss_layers(), layer("L1Loss")),
+        OpInfo("nn.SmoothL1Loss", None, regression_loss_layers(beta=True), layer("SmoothL1Loss"), LOOSE),
         OpInfo("nn.BCELoss", None, regression_loss_layers(probabilities=True), layer("BCELoss"), LOOSE),
         OpInfo("nn.BCEWithLogitsLoss", None, logits_losses(layer_form=True), layer("BCEWithLogitsLoss"), LOOSE),
     ]

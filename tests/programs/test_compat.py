@@ -52,8 +52,18 @@ def test_a_missing_module_imports_and_fails_at_first_use(hook):
 
     with pytest.raises(NotImplementedError, match="^tensorlite does not implement torchvision.models.resnet18$"):
         models.resnet18()
-    with pytest.raises(NotImplementedError, match="^tensorlite does not implement torchvision.utils.save_image$"):
-        from torchvision.utils import save_image  # noqa: F401
+    with pytest.raises(NotImplementedError, match="^tensorlite does not implement torchvision.io.read_image$"):
+        from torchvision.io import read_image  # noqa: F401
+
+
+def test_torchvision_utils_is_the_image_module(hook):
+    from torchvision.utils import make_grid, save_image
+
+    from tensorlite.utils import image
+
+    assert (make_grid, save_image) == (image.make_grid, image.save_image)
+    with pytest.raises(NotImplementedError, match="^tensorlite does not implement torchvision.utils.draw_bounding_boxes$"):
+        from torchvision.utils import draw_bounding_boxes  # noqa: F401
 
 
 def test_dunder_names_stay_attribute_errors(hook):
