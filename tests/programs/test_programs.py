@@ -1,4 +1,7 @@
-"""Public PyTorch programs (sources in SOURCES.md), unmodified, run through ``tensorlite run`` in a subprocess.
+"""Public PyTorch programs (tests/programs/corpus.py), unmodified, run through ``tensorlite run`` in a subprocess.
+
+The programs are not part of this repository: ``python -m tests.programs.corpus FOLDER`` fetches them, pinned by
+commit and SHA-256, and ``TENSORLITE_PROGRAMS=FOLDER`` points these tests at them (they skip without it).
 
 Each must exit 0. When real torch is installed, a program with ``compare`` entries also runs under torch and
 the numbers on the lines each entry selects must agree within its tolerances. Programs on MNIST read a tiny
@@ -18,10 +21,11 @@ import numpy as np
 import pytest
 
 from tensorlite.run import LIMIT_VARIABLE
-from tests.programs import tiny_mnist
+from tests.programs import corpus, tiny_mnist
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
+PROGRAMS = os.environ.get("TENSORLITE_PROGRAMS")
 LIMIT_BATCHES = 2
 TIMEOUT = 120
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
@@ -63,7 +67,7 @@ class Program:
 # loosely, as widely as torch's own runs spread: the polynomials' final loss 8.8 to 11.5 and coefficient a within
 # +-0.06; the linear regression's final loss 0.17 (the least-squares minimum) to 0.43.
 RANDOM_START_FIT = (Compare(r"^1999 ", rtol=0.5), Compare(r"^Result", atol=0.2))
-PROGRAMS = [
+CASES = [
     Program("examples_mnist.py", ("--epochs", "1"), mnist_root="../data"),
     Program("examples_regression.py"),
     # the VAE views its first test batch as (batch_size, 1, 28, 28): the batch must fit in the 100 test images
@@ -119,9 +123,12 @@ def marks(program):
     return (pytest.mark.xfail(reason=f"tensorlite lacks {program.missing}", raises=MissingAPI, strict=True),)
 
 
-@pytest.mark.parametrize("program", [pytest.param(p, id=p.file[:-3], marks=marks(p)) for p in PROGRAMS])
+@pytest.mark.skipif(PROGRAMS is None, reason="no TENSORLITE_PROGRAMS folder: fetch the programs with "
+                    "python -m tests.programs.corpus FOLDER")
+@pytest.mark.parametrize("program", [pytest.param(p, id=p.file[:-3], marks=marks(p)) for p in CASES])
 def test_program(program, tmp_path):
-    script = HERE / program.file
+    script = Path(PROGRAMS).expanduser().resolve() / program.file
+    assert corpus.is_pinned(script), f"{script} is missing or not the pinned version: python -m tests.programs.corpus"
     cwd = tmp_path / "tensorlite" / "run"  # nested, so that '../data' and '../../data' stay inside tmp_path
     cwd.mkdir(parents=True)
     for folder in program.folders:
