@@ -80,14 +80,30 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
-    """Channel dropout for (N, C, H, W) or (C, H, W): zero whole channels with probability ``p``, scale the rest
-    by 1 / (1 - p). Neighbouring pixels are correlated, so dropping single pixels would hardly regularise."""
+    """Channel dropout, torch's feature dropout: zero each (sample, channel) of (N, C, *) with probability ``p``,
+    scale the rest by 1 / (1 - p). Neighbouring pixels are correlated, so dropping single pixels would hardly
+    regularise. As in torch, a 3-D input is (N, C, L), not an unbatched image, and other than 3-D or 4-D input is
+    deprecated (a warning) but still dropped per (dim 0, dim 1) entry."""
     _check_dropout_probability(p)
     if input.dim() not in (3, 4):
-        raise RuntimeError(f"dropout2d: expected a 3D or 4D input, but got input of size {list(input.shape)}")
+        warnings.warn(
+            f"dropout2d: Received a {input.dim()}-D input to dropout2d, which is deprecated and will result in an "
+            "error in a future release. To retain the behavior and silence this warning, please use dropout instead. "
+            "Note that dropout2d exists to provide channel-wise dropout on inputs with 2 spatial dimensions, a "
+            "channel dimension, and an optional batch dimension (i.e. 3D or 4D inputs)."
+        )
+    if input.dim() == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is "
+            "desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will change "
+            "in a future release to interpret the input as one without a batch dimension, i.e. shape (C, H, W). To "
+            "maintain the 1D channel-wise dropout behavior, please switch to using dropout1d instead."
+        )
     if not training or p == 0.0:
         return input
-    return _dropped(input, p, input.shape[:-2] + (1, 1))
+    if input.dim() < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    return _dropped(input, p, input.shape[:2] + (1,) * (input.dim() - 2))
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):

@@ -189,6 +189,20 @@ def test_dropout2d_zeroes_whole_channels():
     assert nn.Dropout2d().eval()(tl.ones(1, 2, 2, 2)).tolist() == tl.ones(1, 2, 2, 2).tolist()
 
 
+def test_dropout2d_of_3d_input_drops_per_sample_and_channel_as_torch():
+    """torch reads a 3-D input as (N, C, L): the mask is (N, C, 1), with a warning; 2-D input is (N, C)."""
+    tl.manual_seed(0)
+    with pytest.warns(UserWarning, match="interpreted as shape \\(N, C, L\\)"):
+        out = F.dropout2d(tl.ones(64, 8, 5), p=0.5)
+    assert ((out == 0).all(dim=2) | (out == 2).all(dim=2)).all()
+    kept_per_sample = (out[:, :, 0] == 2).sum(dim=1)
+    assert ((kept_per_sample > 0) & (kept_per_sample < 8)).any()  # not whole samples: channels within one differ
+    with pytest.warns(UserWarning, match="Received a 2-D input to dropout2d"):
+        assert F.dropout2d(tl.ones(4, 6), p=0.5).shape == (4, 6)
+    with pytest.warns(UserWarning), pytest.raises(RuntimeError, match="Feature dropout requires at least 2 dimensions"):
+        F.dropout2d(tl.ones(5), p=0.5)
+
+
 # ------------------------------------------------------------------ bad input
 @pytest.mark.parametrize("shape", [(8, 8), (1, 1, 1, 8, 8)])
 def test_conv2d_rejects_2d_and_5d_input(shape):

@@ -73,7 +73,7 @@ CASES = [
     # the VAE views its first test batch as (batch_size, 1, 28, 28): the batch must fit in the 100 test images
     Program("examples_vae.py", ("--epochs", "1", "--batch-size", "50"), mnist_root="../data", folders=("results",),
             writes=("results/reconstruction_1.png", "results/sample_1.png")),
-    Program("examples_mnist_rnn.py", ("--epochs", "1"), mnist_root="../data", missing="torch.nn.LSTM"),
+    Program("examples_mnist_rnn.py", ("--epochs", "1"), mnist_root="../data"),
     Program("tutorials_polynomial_tensor.py", compare=RANDOM_START_FIT),
     Program("tutorials_polynomial_autograd.py", compare=RANDOM_START_FIT),
     Program("tutorials_polynomial_custom_function.py",
@@ -86,7 +86,7 @@ CASES = [
     Program("yunjey_logistic_regression.py", mnist_root="../../data"),
     Program("yunjey_feedforward_neural_network.py", mnist_root="../../data"),
     Program("yunjey_convolutional_neural_network.py", mnist_root="../../data"),
-    Program("yunjey_recurrent_neural_network.py", mnist_root="../../data", missing="torch.nn.LSTM"),
+    Program("yunjey_recurrent_neural_network.py", mnist_root="../../data"),
 ]
 
 
