@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import tensorlite as tl
-from tests.helpers import check_against_torch, check_gradients
+from tests.helpers import check_against_torch, check_gradients, torch_or_skip
 
 POSITIVE = "positive"  # marks inputs that must stay away from 0 (log, sqrt, division, pow)
 
@@ -350,3 +350,20 @@ def test_repeat_returns_a_copy():
     y = x.repeat(2)
     y[0] = 5.0
     assert x.tolist() == [1.0] and y.tolist() == [5.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    "values, kwargs",
+    [([float("nan")], {}), ([2.0], {}), ([1.0, 3.0], {"correction": 2}), ([1.0, 3.0], {"dim": 0, "correction": 3})],
+    ids=["nan-no-dof", "one-value", "zero-dof", "negative-dof-along-dim"],
+)
+def test_var_gradient_without_degrees_of_freedom_is_torchs(values, kwargs):
+    """n <= correction: torch's var_backward gives inf * grad (NaN where x equals the mean) when reducing everything,
+    and 2 / (n - correction) * grad * (x - mean), signed, along a dim."""
+    torch = torch_or_skip()
+    grads = []
+    for lib in (tl, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        (x.reshape(()) if len(values) == 1 else x).var(**kwargs).backward(lib.tensor(-1.5, dtype=lib.float64))
+        grads.append(np.asarray(x.grad.detach().numpy()))
+    np.testing.assert_array_equal(grads[0], grads[1])

@@ -8,7 +8,7 @@ from collections import namedtuple
 
 from .. import dtypes
 from ..autograd.function import Op, named
-from ..tensor import Tensor
+from ..tensor import Tensor, scalar_tensor
 from .elementwise import where
 from .kernel import Kernel
 from .registry import register
@@ -210,22 +210,28 @@ class Variance(Op):
     node_name = "VarBackward0"
 
     @staticmethod
-    def forward(ctx, b, x, axes, correction, keepdim):
+    def forward(ctx, b, x, axes, correction, keepdim, whole=False):
         wide = b.astype(x, dtypes.float64.numpy) if x.dtype == dtypes.float32.numpy else x
         count = b.asarray(_count(x, axes), wide.dtype)
         centred = b.subtract(wide, b.true_divide(b.sum(wide, axis=axes, keepdims=True), count))
         ctx.save_for_backward(x)
-        ctx.axes, ctx.kept_shape = axes, _keepdim_shape(x.shape, axes)
-        ctx.divisor = max(_count(x, axes) - correction, 0)
+        ctx.axes, ctx.kept_shape, ctx.whole = axes, _keepdim_shape(x.shape, axes), whole
+        ctx.dof = _count(x, axes) - correction
         squares = b.sum(b.multiply(centred, centred), axis=axes, keepdims=keepdim)
-        return b.true_divide(squares, b.asarray(ctx.divisor, wide.dtype))
+        return b.true_divide(squares, b.asarray(max(ctx.dof, 0), wide.dtype))
 
     @staticmethod
     def backward(ctx, grad):
+        """torch's var_backward: 2 / dof, signed (inf at dof = 0); reducing everything with dof <= 0, the gradient is
+        inf times grad, NaN where x equals the mean (inf * 0)."""
         (x,) = ctx.saved_tensors
-        scale = 2 / ctx.divisor if ctx.divisor else math.inf
-        grad_x = scale * grad.reshape(ctx.kept_shape).to(x.dtype) * (x - x.mean(dim=ctx.axes, keepdim=True))
-        return grad_x, None, None, None
+        grad = grad.reshape(ctx.kept_shape).to(x.dtype)
+        mean = x.mean(dim=ctx.axes, keepdim=True)
+        if ctx.whole and ctx.dof <= 0:
+            nan = scalar_tensor(math.nan, dtype=x.dtype, device=x.device)
+            return grad * where(x == mean, nan, math.inf), None, None, None, None
+        scale = 2 / ctx.dof if ctx.dof else math.inf
+        return scale * grad * (x - mean), None, None, None, None
 
 
 class Root(Op):
@@ -250,7 +256,8 @@ def variance(x, dim=None, unbiased=None, keepdim=False, correction=None, root=Fa
     as in torch."""
     if correction is None:
         correction = 0 if unbiased is False else 1
-    out = Variance.apply(x, normalize_dims(x, dim), correction, keepdim)
+    whole = dim is None or x.dim() == 0
+    out = Variance.apply(x, normalize_dims(x, dim), correction, keepdim, whole)
     out = (Root.apply(out) if root else out).to(x.dtype)
     return named(out, "StdBackward0" if root else "VarBackward0")  # the cast back to float32 included
 
