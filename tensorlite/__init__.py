@@ -5,6 +5,12 @@
 """
 __version__ = "0.1.0"
 
+from .allocator import keep_freed_memory
+from .threads import apply_thread_policy, get_num_threads, set_num_threads  # noqa: F401
+
+keep_freed_memory()  # before any array exists: a training step's freed memory stays for the next (allocator.py)
+apply_thread_policy()  # the BLAS thread count measured fastest on this machine, if it was measured (threads.py)
+
 from . import accelerator, autograd, cuda  # noqa: F401
 from .backends import use_kernels  # noqa: F401
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401

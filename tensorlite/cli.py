@@ -23,7 +23,9 @@ def info(args):
     import numpy
 
     import tensorlite as tl
+    from tensorlite.allocator import allocator_policy
     from tensorlite.backends import kernels
+    from tensorlite.threads import thread_policy
 
     cuda = tl.cuda.is_available()
     rows = [
@@ -32,7 +34,8 @@ def info(args):
         ("numpy", numpy.__version__),
         ("numba", numba.__version__),
         ("machine", f"{platform.machine()}, {os.cpu_count()} logical CPUs"),
-        ("numba threads", numba.get_num_threads()),
+        ("threads", thread_policy()),
+        ("allocator", allocator_policy()),
         ("kernels", kernels()),
         ("cuda available", f"yes ({tl.cuda.get_device_name()})" if cuda else "no"),
     ]
@@ -64,6 +67,22 @@ def bench(args):
         from .bench.startup import format_startup, measure_startup
 
         return _print_and_save(measure_startup(), format_startup, args.json)
+    if args.steps < 1 or args.runs < 1:
+        sys.exit(f"tensorlite bench: --steps and --runs must be at least 1, got {args.steps} and {args.runs}")
+    if args.threads:
+        from .bench.loops import format_blas_threads, measure_blas_threads
+
+        return _print_and_save(measure_blas_threads(steps=args.steps, runs=args.runs), format_blas_threads, args.json)
+    if args.loop and not args.recipe:
+        sys.exit("tensorlite bench: --loop times the training step of a recipe; add --recipe mnist")
+    if args.recipe and args.loop:
+        from .bench.loops import LOOP_STYLES, compare_loops, format_loops
+
+        unknown = [style for style in args.loop if style not in LOOP_STYLES]
+        if unknown:
+            sys.exit(f"tensorlite bench: unknown loop style {unknown}; choose from {', '.join(LOOP_STYLES)}")
+        figures = compare_loops(args.loop, steps=args.steps, runs=args.runs)
+        return _print_and_save(figures, format_loops, args.json)
     if args.recipe:
         from .bench.training import compare_mnist, format_comparison
 
@@ -130,6 +149,14 @@ def build_parser():
            "then in torch, and compare seconds, accuracy and peak memory per epoch")
     option("--startup", action="store_true", help="instead of the kernel table: seconds to compile every CPU kernel "
            "on an empty Numba cache, and of a warm start (import + one MNIST-network forward)")
+    option("--threads", action="store_true", help="instead of the kernel table: time the MNIST step with each BLAS "
+           "thread count and keep the fastest as this machine's thread policy (applied at import)")
+    option("--loop", type=comma_list, metavar="STYLES", help="with --recipe mnist: time the training step written as "
+           "inline, function and/or loader (comma-separated) in fresh processes, ms/step and page faults per step")
+    option("--steps", type=int, default=300, help="timed steps per process for --loop and --threads "
+           "(default: %(default)s)")
+    option("--runs", type=int, default=3, help="fresh processes per library and loop style, or per thread count, for "
+           "--loop and --threads; the fastest is kept (default: %(default)s)")
     option("--epochs", type=int, default=3, help="epochs for --recipe (default: %(default)s)")
     option("--root", help="MNIST data folder for --recipe (default: $TENSORLITE_DATA or ~/.cache/tensorlite)")
     bench_parser.set_defaults(run=bench)

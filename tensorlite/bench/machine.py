@@ -13,19 +13,8 @@ import numpy as np
 
 import tensorlite as tl
 
+from ..threads import cpu_model, thread_policy
 from .timing import fastest_in_turns
-
-
-def cpu_model():
-    """The processor's name from /proc/cpuinfo (Linux), else what ``platform`` knows."""
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def describe_machine(torch=None):
@@ -41,6 +30,7 @@ def describe_machine(torch=None):
         "numpy": np.__version__,
         "numba": numba.__version__,
         "numba_threads": numba.get_num_threads(),
+        "thread_policy": thread_policy(),
         "torch": torch.__version__ if torch else None,
         "torch_threads": torch.get_num_threads() if torch else None,
         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),

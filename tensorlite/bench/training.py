@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from ..train.mnist import MNIST_MEAN, MNIST_STD, TrainConfig
+from .loops import fresh_process_environment
 from .machine import describe_machine
 
 
@@ -64,9 +65,9 @@ def torch_mnist(epochs, seed, root, report_path):
     Path(report_path).write_text(json.dumps(history))
 
 
-def run_measured(command):
+def run_measured(command, env=None):
     """Run ``command``, streaming its output; return its peak resident memory in MB (Linux ``wait4``)."""
-    process = subprocess.Popen(command)
+    process = subprocess.Popen(command, env=env)
     _, status, usage = os.wait4(process.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{' '.join(command)} failed with exit status {os.waitstatus_to_exitcode(status)}")
@@ -87,7 +88,8 @@ def compare_mnist(epochs=3, seed=0, root=None):
         tl_history = load(scratch / "tensorlite" / f"epoch_{epochs}.npz")["history"]
         torch_memory = run_measured(
             [sys.executable, "-m", "tensorlite.bench.training", str(epochs), str(seed), root or "",
-             str(scratch / "torch.json")]
+             str(scratch / "torch.json")],
+            env=fresh_process_environment("torch"),
         )
         torch_history = json.loads((scratch / "torch.json").read_text())
     return {
