@@ -10,9 +10,11 @@ import sys
 import time
 from pathlib import Path
 
+from . import __version__
 from .bench.timing import RUNS_PER_TURN
 from .run import add_arguments as add_run_arguments
 from .run import limit_from_environment, run_script
+from .train import TrainConfig, TrainingError, train_and_report
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demos"
 
@@ -112,11 +114,10 @@ def _print_and_save(figures, format_figures, json_path):
 
 
 def train(args):
-    """Train the MNIST lesson's CNN with the lesson's recipe (see ``tensorlite.train.mnist``)."""
-    from .train import TrainConfig, train_and_report
-
-    options = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__}
-    train_and_report(TrainConfig(**options))
+    """Train the MNIST lesson's CNN with the lesson's recipe (see ``tensorlite.train.mnist``). Options left out are
+    None here: ``train`` fills them from ``TrainConfig``'s defaults, or on ``--resume`` from the checkpoint."""
+    given = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__ and v is not None}
+    train_and_report(TrainConfig(**given), explicit=given)
 
 
 def run(args):
@@ -129,8 +130,29 @@ def comma_list(text):
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
+TRAIN_DESCRIPTION = """\
+Train the MNIST lesson's CNN with the lesson's recipe. Every epoch shows a progress bar and the
+test accuracy and writes a checkpoint epoch_N.npz to --out; the end of the run draws the
+training curves, the learned kernels and the feature maps there."""
+
+TRAIN_EPILOG = """\
+resuming:
+  --resume runs/mnist/epoch_2.npz continues that run: model, optimiser (momentum buffers
+  included), shuffle order and history come from the checkpoint, and so do the options left
+  out; it then ends with exactly the weights of an uninterrupted run. --epochs, --lr and
+  --momentum may change on resume: a new lr or momentum replaces the restored optimiser's, and
+  a line says so. --batch-size, --seed and --limit fix the order of the batches, so a resumed
+  run refuses values other than the checkpoint's; start a fresh run to change them.
+
+when a run cannot go on, one line says why and the exit status is 1: an option out of
+range, a missing or foreign checkpoint, a GPU that is not there, an --out that cannot be
+written, MNIST that cannot be found or downloaded, or a loss that became nan or inf (no
+checkpoint is written for that epoch; try a smaller --lr)."""
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="tensorlite", description="A small PyTorch-like deep-learning framework.")
+    parser.add_argument("--version", action="version", version=f"tensorlite {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("info", help="versions, threads and whether CUDA is usable").set_defaults(run=info)
     demo_parser = commands.add_parser("demo", help="run the lesson demos in teaching order")
@@ -160,19 +182,32 @@ def build_parser():
     option("--epochs", type=int, default=3, help="epochs for --recipe (default: %(default)s)")
     option("--root", help="MNIST data folder for --recipe (default: $TENSORLITE_DATA or ~/.cache/tensorlite)")
     bench_parser.set_defaults(run=bench)
-    train_parser = commands.add_parser("train", help="train the MNIST lesson's CNN")
+    train_parser = commands.add_parser(
+        "train", help="train the MNIST lesson's CNN", description=TRAIN_DESCRIPTION, epilog=TRAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     train_parser.add_argument("task", choices=["mnist"], help="what to train")
     option = train_parser.add_argument
-    option("--epochs", type=int, default=3)
-    option("--batch-size", type=int, default=64)
-    option("--lr", type=float, default=0.01)
-    option("--momentum", type=float, default=0.5)
-    option("--device", default="cpu", help="cpu or cuda")
-    option("--seed", type=int, default=0)
-    option("--out", default="runs/mnist", help="checkpoints and pictures go here (default: %(default)s)")
-    option("--root", help="data folder (default: $TENSORLITE_DATA or ~/.cache/tensorlite)")
-    option("--resume", metavar="CHECKPOINT", help="continue from an epoch_N.npz checkpoint")
-    option("--limit", type=int, help="train on the first LIMIT images only (a quick run)")
+    recipe = TrainConfig()
+    option("--epochs", type=int, metavar="N", help=f"train until epoch N (default: {recipe.epochs}; on --resume: "
+           "the checkpoint's)")
+    option("--batch-size", type=int, metavar="N", help=f"images per step (default: {recipe.batch_size}; on --resume: "
+           "the checkpoint's, and no other)")
+    option("--lr", type=float, help=f"SGD learning rate (default: {recipe.lr}; on --resume: the checkpoint's, or "
+           "this one, which replaces it)")
+    option("--momentum", type=float, help=f"SGD momentum (default: {recipe.momentum}; on --resume: the checkpoint's, "
+           "or this one, which replaces it)")
+    option("--device", help=f"cpu, or cuda for an NVIDIA GPU (default: {recipe.device})")
+    option("--seed", type=int, help=f"seeds the initial weights and the shuffle order (default: {recipe.seed}; on "
+           "--resume: the checkpoint's, and no other)")
+    option("--out", metavar="FOLDER", help="checkpoints and pictures go here; a fresh run first removes the "
+           f"epoch_N.npz an earlier run left there (default: {recipe.out}; on --resume: the checkpoint's folder)")
+    option("--root", metavar="FOLDER", help="MNIST data folder, downloaded into when the files are missing "
+           "(default: $TENSORLITE_DATA or ~/.cache/tensorlite)")
+    option("--resume", metavar="CHECKPOINT", help="continue the run saved in an epoch_N.npz checkpoint after its "
+           "epoch N (default: none, a fresh run)")
+    option("--limit", type=int, metavar="N", help="train on the first N training images only, for a quick run "
+           "(default: all 60,000; on --resume: the checkpoint's, and no other)")
     train_parser.set_defaults(run=train)
     run_parser = commands.add_parser("run", help="run a PyTorch script with torch mapped to tensorlite")
     add_run_arguments(run_parser)
@@ -181,8 +216,13 @@ def build_parser():
 
 
 def main(argv=None):
+    """Parse ``argv`` (default: ``sys.argv[1:]``) and run the command. A ``TrainingError`` (a run that cannot start or
+    go on, for a reason the person running it can act on) becomes its message on stderr and exit status 1."""
     args = build_parser().parse_args(argv)
-    args.run(args)
+    try:
+        args.run(args)
+    except TrainingError as err:
+        sys.exit(f"tensorlite {args.command}: {err}")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,11 @@
 """Training end to end: a small CNN learns a separable image task, and the MNIST recipe resumes exactly."""
 import numpy as np
-import pytest
 
 import tensorlite as tl
 import tensorlite.nn.functional as F
 from tensorlite import nn
-from tensorlite.data import DataLoader, TensorDataset, datasets
+from tensorlite.data import DataLoader, TensorDataset
 from tensorlite.train import TrainConfig, train
-from tests.data.synthetic import mnist_like_files, resources_of
 
 
 def bars(n, seed):
@@ -39,20 +37,6 @@ def test_small_cnn_learns_bars_to_full_accuracy():
     with tl.no_grad():
         accuracy = (model(test_images).argmax(dim=1) == test_labels).float().mean().item()
     assert accuracy == 1.0
-
-
-@pytest.fixture
-def tiny_mnist(monkeypatch, tmp_path):
-    """A 28x28 MNIST-like dataset of random digits in tmp_path, with MNIST pointed at it and offline."""
-    files = mnist_like_files(n_train=96, n_test=32, size=28)
-    monkeypatch.setattr(datasets.MNIST, "resources", resources_of(files))
-    monkeypatch.setattr(datasets.MNIST, "mirrors", [])
-    monkeypatch.setattr(datasets.MNIST, "npm_package", None)
-    raw = tmp_path / "data" / "MNIST" / "raw"
-    raw.mkdir(parents=True)
-    for name, (content, _) in files.items():
-        (raw / name).write_bytes(content)
-    return tmp_path
 
 
 def test_resumed_run_continues_with_identical_parameters(tiny_mnist):
