@@ -123,3 +123,19 @@ def test_every_block_is_found():
     """The extractor misses no ```python fence (an unclosed fence before it, say, would hide it)."""
     fences = {page.name: page.read_text(encoding="utf-8").count("```python") for page in PAGES}
     assert {page.name: len(python_blocks(page)) for page in PAGES} == fences
+
+
+def section(page, title):
+    """The text of the page's ``## title`` section, up to the next ``## `` heading."""
+    text = page.read_text(encoding="utf-8")
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start:] if end == -1 else text[start:end]
+
+
+def test_kernels_md_quotes_the_measured_compile_times():
+    """The compile and cold-start times docs/kernels.md quotes are those benchmarks.md reports."""
+    seconds = re.compile(r"\b(\d+(?:\.\d+)?) s\b")
+    quoted = seconds.findall(section(ROOT / "docs" / "kernels.md", "Figures"))
+    measured = seconds.findall(section(ROOT / "docs" / "benchmarks.md", "Compile time and cold start"))
+    assert quoted and set(quoted) <= set(measured), f"not in benchmarks.md: {sorted(set(quoted) - set(measured))}"
