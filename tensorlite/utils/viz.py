@@ -111,7 +111,7 @@ def save_image_sections(groups, path, *, columns, what="images", title=None, pan
 
     ``groups`` is a list of ``(ColourScale, [ImageRows, ...])``. Every image of a group is drawn on that group's
     scale, so equal colours mean equal values across the whole group, and the group's colour bar spans its rows.
-    A gap between the colours of two groups is a gap in what they measure: each group has a scale of its own.
+    Colours compare within a group, not between groups: each group has a scale of its own.
     """
     sections = []  # (group index, ImageRows, first grid row of its images, number of image rows)
     height_ratios = []
@@ -136,7 +136,7 @@ def save_image_sections(groups, path, *, columns, what="images", title=None, pan
         vmin = scale.vmin if scale.vmin is not None else min((p.min() for p in pixels), default=0.0)
         vmax = scale.vmax if scale.vmax is not None else max((p.max() for p in pixels), default=1.0)
         scales.append((scale, vmin, vmax))
-    drawn = {}  # group index → (image, first grid row, last grid row)
+    drawn = {}  # group index → (its last image drawn, its first grid row of images, its last)
     for g, section, first_row, image_rows in sections:
         scale, vmin, vmax = scales[g]
         heading = fig.add_subplot(grid[first_row - 1, :columns])
