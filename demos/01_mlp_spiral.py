@@ -33,20 +33,35 @@ def accuracy(model, x, y):
         return (model(x).argmax(dim=1) == y).float().mean().item()
 
 
+CLASS_COLOURS = ("#053061", "#67001f")  # the dark ends of RdBu_r: blue for class 0, red for class 1
+
+
 def save_decision_regions(model, x, y, path):
-    fig = new_figure(figsize=(5, 5))
+    """The plane coloured by the model's probability of class 1 (blue 0, white 0.5, red 1), the decision boundary
+    where that probability is one half, and the points ``x`` in their true class's colour."""
+    fig = new_figure(figsize=(6.2, 5))
     if fig is None:
         return
+    from matplotlib.lines import Line2D
+
     grid = np.linspace(-1.3, 1.3, 200, dtype=np.float32)
     gx, gy = np.meshgrid(grid, grid)
     with tl.no_grad():
         logits = model(tl.tensor(np.stack([gx.ravel(), gy.ravel()], axis=1)))
     region = logits.softmax(dim=1)[:, 1].numpy().reshape(gx.shape)
     ax = fig.subplots()
-    ax.contourf(gx, gy, region, levels=20, cmap="RdBu_r", alpha=0.6)
-    ax.scatter(*x.numpy().T, c=y.numpy(), cmap="RdBu_r", s=8, edgecolors="k", linewidths=0.3)
-    ax.set_title("MLP decision regions on the spiral")
-    ax.set_aspect("equal")
+    filled = ax.contourf(gx, gy, region, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.45)
+    ax.contour(gx, gy, region, levels=[0.5], colors="k", linewidths=1.2)
+    points, labels = x.numpy(), y.numpy()
+    handles = []
+    for label, (colour, marker) in enumerate(zip(CLASS_COLOURS, ("o", "^"))):
+        handles.append(ax.scatter(*points[labels == label].T, color=colour, marker=marker, s=18, edgecolors="white",
+                                  linewidths=0.5, label=f"class {label}: spiral {'AB'[label]} ({(labels == label).sum()} test points)"))
+    handles.append(Line2D([], [], color="k", linewidth=1.2, label="decision boundary, P(class 1) = 0.5"))
+    ax.legend(handles=handles, loc="lower left", fontsize=8, framealpha=0.9)
+    fig.colorbar(filled, ax=ax, shrink=0.8, label="model's probability of class 1")
+    ax.set(xlabel="$x_1$ (first input)", ylabel="$x_2$ (second input)", aspect="equal",
+           title="Decision regions of the spiral MLP, with the test points")
     save_figure(fig, path, "decision regions")
 
 

@@ -11,10 +11,8 @@ from pathlib import Path
 from ..utils.viz import new_figure, save_figure
 from .timing import RUNS_PER_TURN
 
-LEGEND = (
-    "f+b: forward+backward. GFLOP/s: convolutions only, FLOPs counted as in tensorlite/bench/cases.py.\n"
-    "tl/torch: tensorlite's time over torch's (above 1: tensorlite is slower)."
-)
+LEGEND = "f+b: forward+backward. GFLOP/s: convolutions only, FLOPs counted as in tensorlite/bench/cases.py."
+RATIO_LEGEND = "tl/torch: tensorlite's time over torch's (above 1: tensorlite is slower)."
 
 
 def result_row(measurement):
@@ -133,19 +131,26 @@ def format_table(report):
                         for key, value in gemm.items() if key.endswith("_gflops"))
     forced = m.get("openblas_coretype")
     coretype = f" (numpy's BLAS kernels chosen by OPENBLAS_CORETYPE={forced})" if forced else ""
+    rows = [result_row(measurement) for measurement in report.measurements]
+    with_torch = any(row["torch"] is not None for row in rows)
+    runs = report.repeat * RUNS_PER_TURN
+    if with_torch:
+        times = (f"times: fastest of {runs} runs per library, in {report.repeat} turns of {RUNS_PER_TURN} runs, "
+                 f"the libraries alternating; ms per call")
+    else:
+        times = f"times: fastest of {runs} runs, in {report.repeat} turns of {RUNS_PER_TURN} runs; ms per call"
     lines = [
         f"machine: {m['cpu']}, {m['logical_cpus']} logical CPUs; {m['date']}",
         f"versions: tensorlite {m['tensorlite']}, numpy {m['numpy']}, numba {m['numba']} "
         f"({m['numba_threads']} threads){torch}",
         f"GEMM ceiling (float32 {gemm['size']}x{gemm['size']} matmul): {ceiling}{coretype}",
-        f"times: fastest of {report.repeat * RUNS_PER_TURN} runs per library, in {report.repeat} turns of "
-        f"{RUNS_PER_TURN} runs, the libraries alternating; ms per call",
+        times,
     ]
-    rows = [result_row(measurement) for measurement in report.measurements]
     for device in dict.fromkeys(row["device"] for row in rows):
         device_rows = [row for row in rows if row["device"] == device]
         lines += ["", f"device: {device}"] + aligned(_columns(device_rows[0]["torch"] is not None), device_rows)
-    return "\n".join(lines + ["", LEGEND])
+    legend = [LEGEND, RATIO_LEGEND] if with_torch else [LEGEND]
+    return "\n".join(lines + [""] + legend)
 
 
 # --------------------------------------------------------------------- the chart

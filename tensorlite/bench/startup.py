@@ -9,6 +9,8 @@ times itself from before ``import tensorlite``:
   the direct loops at kernel sizes 5x5 and 3x3, and depthwise; max and average pooling; batch norm);
 - ``cold, again``: the same script once more, the cache now filled: loading instead of compiling;
 - ``warm``: ``import tensorlite`` and one forward pass of the MNIST lesson's network at batch 64.
+
+A cold run takes tens of seconds, so each script announces itself on stderr as it starts and its figure as it ends.
 """
 import os
 import subprocess
@@ -62,14 +64,25 @@ def seconds_of(script, cache_dir):
     return float(done.stdout.split()[-1])
 
 
-def measure_startup():
-    """{"cold": s, "cold, again": s, "warm": s} on a new, empty cache folder (see the module's docstring)."""
+STEPS = (  # (figure, what the script does, the script)
+    ("cold", "every CPU kernel on an empty cache (compiling)", EVERY_KERNEL),
+    ("cold, again", "the same again, the cache now filled (loading)", EVERY_KERNEL),
+    ("warm", "warm start: import tensorlite + one MNIST-network forward", MNIST_FORWARD),
+)
+
+
+def measure_startup(progress=True):
+    """{"cold": s, "cold, again": s, "warm": s} on a new, empty cache folder (see the module's docstring). With
+    ``progress``, one line on stderr per script: what it does as it starts, then the seconds it measured."""
+    figures = {}
     with tempfile.TemporaryDirectory() as cache_dir:
-        return {
-            "cold": seconds_of(EVERY_KERNEL, cache_dir),
-            "cold, again": seconds_of(EVERY_KERNEL, cache_dir),
-            "warm": seconds_of(MNIST_FORWARD, cache_dir),
-        }
+        for number, (figure, what, script) in enumerate(STEPS, 1):
+            if progress:
+                print(f"startup {number}/{len(STEPS)}: {what} ...", end=" ", file=sys.stderr, flush=True)
+            figures[figure] = seconds_of(script, cache_dir)
+            if progress:
+                print(f"{figures[figure]:.2f} s", file=sys.stderr, flush=True)
+    return figures
 
 
 def format_startup(figures):

@@ -5,12 +5,15 @@ torch runs its fastest simple loop: the whole normalised training set pre-loaded
 permutation per epoch, batches cut by index slicing, no DataLoader. Same network, same recipe (batch 64,
 SGD lr 0.01 momentum 0.5, cross-entropy), same test set. Each process's peak resident memory comes from
 the operating system (``wait4``), so neither run's memory is counted in the other's.
+
+Both runs keep what they write in a real folder, ``runs/bench/recipe/`` by default: the tensorlite run's checkpoints
+and pictures in ``tensorlite/`` (the paths it prints are there to open afterwards), torch's accuracies and seconds
+in ``torch.json``.
 """
 import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -74,27 +77,34 @@ def run_measured(command, env=None):
     return usage.ru_maxrss / 1024
 
 
-def compare_mnist(epochs=3, seed=0, root=None):
-    """Train the recipe in tensorlite, then in torch; return both histories with each process's peak memory."""
-    with tempfile.TemporaryDirectory() as scratch:
-        scratch = Path(scratch)
-        root_args = ["--root", root] if root else []
-        tl_memory = run_measured(
-            [sys.executable, "-m", "tensorlite", "train", "mnist", "--epochs", str(epochs), "--seed", str(seed),
-             "--out", str(scratch / "tensorlite"), *root_args]
-        )
-        from ..utils.serialization import load
+RECIPE_OUT = "runs/bench/recipe"
 
-        tl_history = load(scratch / "tensorlite" / f"epoch_{epochs}.npz")["history"]
-        torch_memory = run_measured(
-            [sys.executable, "-m", "tensorlite.bench.training", str(epochs), str(seed), root or "",
-             str(scratch / "torch.json")],
-            env=fresh_process_environment("torch"),
-        )
-        torch_history = json.loads((scratch / "torch.json").read_text())
+
+def compare_mnist(epochs=3, seed=0, root=None, out=RECIPE_OUT):
+    """Train the recipe in tensorlite, then in torch; return both histories with each process's peak memory.
+    The tensorlite run writes its checkpoints and pictures to ``out/tensorlite/``, torch its accuracies and seconds
+    to ``out/torch.json``; the folder stays, so every path the runs print can be opened afterwards."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"the tensorlite run keeps its checkpoints and pictures in {out / 'tensorlite'}/, "
+          f"the torch run its accuracies and seconds in {out / 'torch.json'}")
+    root_args = ["--root", root] if root else []
+    tl_memory = run_measured(
+        [sys.executable, "-m", "tensorlite", "train", "mnist", "--epochs", str(epochs), "--seed", str(seed),
+         "--out", str(out / "tensorlite"), *root_args]
+    )
+    from ..utils.serialization import load
+
+    tl_history = load(out / "tensorlite" / f"epoch_{epochs}.npz")["history"]
+    torch_memory = run_measured(
+        [sys.executable, "-m", "tensorlite.bench.training", str(epochs), str(seed), root or "", str(out / "torch.json")],
+        env=fresh_process_environment("torch"),
+    )
+    torch_history = json.loads((out / "torch.json").read_text())
     return {
         "machine": describe_machine(),
         "epochs": epochs,
+        "out": str(out),
         "tensorlite": {**{k: tl_history[k] for k in ("test_accuracy", "seconds")}, "peak_rss_mb": tl_memory},
         "torch": {**torch_history, "peak_rss_mb": torch_memory},
     }

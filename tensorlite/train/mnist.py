@@ -157,6 +157,7 @@ def train(config, explicit=None):
     train_loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=True, generator=shuffle)
     test_loader = DataLoader(test_set, batch_size=1000)
     model = MNISTNet().to(config.device)
+    initial_conv1 = model.conv1.weight.detach().cpu().numpy().copy()  # the seed's start, for the kernels picture
     optimizer = optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum)
     history = {"epoch": [], "test_accuracy": [], "seconds": [], "images_per_second": [], "step_loss": []}
     done = 0
@@ -188,7 +189,7 @@ def train(config, explicit=None):
             },
             out / f"epoch_{epoch}.npz",
         )
-    return TrainResult(model, history, time.perf_counter() - wall_start, test_set, config)
+    return TrainResult(model, history, time.perf_counter() - wall_start, test_set, config, initial_conv1)
 
 
 def check_options(config):
@@ -327,6 +328,7 @@ class TrainResult:
     wall_seconds: float
     test_set: object
     config: TrainConfig
+    initial_conv1: object = None  # conv1's weights at initialisation (NumPy), drawn beside the learned ones
 
 
 def train_and_report(config, explicit=None):
@@ -334,7 +336,7 @@ def train_and_report(config, explicit=None):
     result = train(config, explicit)
     config, out = result.config, Path(result.config.out)
     save_training_curves(result.history, out / "curves.png")
-    save_first_layer_kernels(result.model, out / "kernels.png")
+    save_first_layer_kernels(result.model, out / "kernels.png", initial=result.initial_conv1)
     save_feature_maps(result.model, result.test_set[0][0].to(config.device), out / "feature_maps.png")
     history, epochs = result.history, result.history["epoch"][-1]
     images = sum(s * r for s, r in zip(history["seconds"], history["images_per_second"]))

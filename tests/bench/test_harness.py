@@ -5,9 +5,11 @@ import math
 import numpy as np
 import pytest
 
-from tensorlite.bench import BatchNorm2dCase, Conv2dCase, MaxPool2dCase, format_table, run, to_json, write_chart
+from tensorlite.bench import BatchNorm2dCase, Conv2dCase, MaxPool2dCase, Report, format_table, run, to_json, write_chart
+from tensorlite.bench.harness import Measurement
+from tensorlite.bench.machine import describe_machine
 from tensorlite.bench.report import aligned, three_significant
-from tensorlite.bench.timing import fastest_in_turns
+from tensorlite.bench.timing import RUNS_PER_TURN, fastest_in_turns
 from tensorlite.bench.workload import Workload
 from tests.helpers import torch_or_skip
 
@@ -103,3 +105,30 @@ def test_aligned_table_lines_up_columns_and_fits_group_names():
     assert lines[0].rstrip().endswith("a long group name")
     assert len({len(line) for line in lines[1:]}) == 1  # headings, rule and rows all end at the same column
     assert lines[3].endswith("  1.5") and lines[4].startswith("longer")
+
+
+def fake_report(with_torch):
+    """A report of one measured case, as ``run`` makes it with and without torch installed."""
+    machine = {**describe_machine(), "torch": "2.5.1" if with_torch else None, "torch_threads": 2 if with_torch else None}
+    gemm = {"size": 32, "numpy_gflops": 50.0, **({"torch_gflops": 60.0} if with_torch else {})}
+    seconds = {"tensorlite": {"forward": 2e-3, "forward_backward": 6e-3}}
+    if with_torch:
+        seconds["torch"] = {"forward": 1e-3, "forward_backward": 4e-3}
+    return Report(machine, gemm, repeat=2, measurements=[Measurement("cpu", TINY_CASES[0], seconds)])
+
+
+def test_table_without_torch_has_no_torch_columns_or_ratio_legend():
+    text = format_table(fake_report(with_torch=False))
+    assert "torch not installed" in text
+    assert "tl/torch" not in text and "alternating" not in text and "per library" not in text
+    header = text.splitlines()[text.splitlines().index("device: cpu") + 1]
+    assert header.split() == ["tensorlite"]  # the one group over the numbers
+    assert f"times: fastest of {2 * RUNS_PER_TURN} runs, in 2 turns of {RUNS_PER_TURN} runs; ms per call" in text
+    assert "f+b: forward+backward." in text
+
+
+def test_table_with_torch_has_its_columns_and_the_ratio():
+    text = format_table(fake_report(with_torch=True))
+    assert "tl/torch: tensorlite's time over torch's" in text and "the libraries alternating" in text
+    [row] = [line for line in text.splitlines() if line.startswith("tiny-conv")]
+    assert row.split()[-2:] == ["2.00", "1.50"]  # fwd 2 ms / 1 ms, f+b 6 ms / 4 ms
