@@ -20,7 +20,7 @@ DEMO_DIR = Path(__file__).resolve().parent.parent / "demos"
 
 
 def info(args):
-    """Print the versions, thread count, the CPU kernel set and whether CUDA is usable."""
+    """Print the versions, thread count, the CPU kernel set and whether CUDA is usable (and if not, why)."""
     import numba
     import numpy
 
@@ -29,7 +29,6 @@ def info(args):
     from tensorlite.backends import kernels
     from tensorlite.threads import thread_policy
 
-    cuda = tl.cuda.is_available()
     rows = [
         ("tensorlite", tl.__version__),
         ("python", platform.python_version()),
@@ -39,10 +38,20 @@ def info(args):
         ("threads", thread_policy()),
         ("allocator", allocator_policy()),
         ("kernels", kernels()),
-        ("cuda available", f"yes ({tl.cuda.get_device_name()})" if cuda else "no"),
+        ("cuda available", _cuda_status(tl.cuda)),
     ]
     for name, value in rows:
         print(f"{name}: {value}")
+
+
+def _cuda_status(cuda):
+    """'yes (GPU name)', 'simulated (...)' or 'no (why not, and what to install)'."""
+    reason = cuda.why_unavailable()
+    if reason is None:
+        return f"yes ({cuda.get_device_name()})"
+    if cuda.is_available():  # usable without a GPU: numba-cuda's simulator
+        return "simulated (NUMBA_ENABLE_CUDASIM=1; no GPU is used)"
+    return f"no ({reason})"
 
 
 def demo(args):

@@ -29,7 +29,7 @@ def restore_kernels():
 
 def run_python(*args, kernels=None):
     """``python *args`` with TENSORLITE_KERNELS set to ``kernels`` (unset for None), and without the CUDA simulator
-    (``tensorlite info`` asks the device for its name, which the simulator cannot give)."""
+    that the test session turns on, as a user runs it."""
     env = {k: v for k, v in os.environ.items() if k not in ("TENSORLITE_KERNELS", "NUMBA_ENABLE_CUDASIM")}
     if kernels is not None:
         env["TENSORLITE_KERNELS"] = kernels

@@ -1,7 +1,7 @@
 """Compile every kernel of the CUDA backend to PTX for the real target (not the simulator), with the argument
-types the backend launches them with. Needs NVIDIA's NVVM and NVRTC libraries (``pip install
-"cuda-toolkit[nvvm,nvrtc,cudart]==13.*"``), but no GPU: the simulator runs kernels as Python and so never
-type-checks them for the device; this does. Run: ``NUMBA_ENABLE_CUDASIM=0 python -m tests.cuda.ptx_check``.
+types the backend launches them with. Needs NVIDIA's NVVM, libdevice and NVRTC, which the ``cuda`` extra installs
+(``pip install -e ".[cuda]"``), but no GPU: the simulator runs kernels as Python and so never type-checks them for the
+device; this does. Run: ``NUMBA_ENABLE_CUDASIM=0 python -m tests.cuda.ptx_check``.
 """
 import sys
 

@@ -5,10 +5,10 @@ device arrays. Data stays on the device between ops; it moves only in ``asarray`
 Under ``NUMBA_ENABLE_CUDASIM=1`` numba's simulator runs the same kernels on the CPU (slowly), which is how the
 tests check this backend on machines without a GPU.
 """
-from numba import cuda as _cuda
+from ... import cuda as _cuda
 
-if not _cuda.is_available():  # pragma: no cover - depends on the machine
-    raise ImportError("numba.cuda sees no usable GPU (set NUMBA_ENABLE_CUDASIM=1 to use the simulator)")
+if not _cuda.is_available():  # backend_for turns this into the RuntimeError a user sees, with the reason in it
+    raise ImportError(_cuda.why_unavailable())
 
 from .elementwise import (  # noqa: F401,E402
     abs,
