@@ -56,7 +56,7 @@ def _cuda_simulated():
 def why_unavailable(device):
     """None when ``device`` can be benchmarked here, else a sentence saying why not."""
     if device == "cuda" and not tl.cuda.is_available():
-        return "no CUDA GPU is usable on this machine (tensorlite.cuda.is_available() is False)"
+        return f"no CUDA GPU is usable on this machine: {tl.cuda.why_unavailable()}"
     if device == "cuda" and _cuda_simulated():
         return "no CUDA GPU is usable on this machine (only numba's CUDA simulator, NUMBA_ENABLE_CUDASIM=1, which is not timed)"
     if device not in CLOCKS:

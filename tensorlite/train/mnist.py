@@ -207,10 +207,8 @@ def check_options(config):
     except RuntimeError as err:
         raise TrainingError(f"--device {config.device}: {err}") from err
     if where.type == "cuda" and not cuda.is_available():
-        raise TrainingError(
-            f"--device {config.device}: CUDA is not available on this machine "
-            "(tensorlite.cuda.is_available() is False); use --device cpu"
-        )
+        raise TrainingError(f"--device {config.device}: CUDA is not usable here: {cuda.why_unavailable()}; "
+                            "or train with --device cpu")
     if where.type == "cuda" and (where.index or 0) >= cuda.device_count():
         raise TrainingError(f"--device {config.device}: this machine has {cuda.device_count()} CUDA device(s)")
 

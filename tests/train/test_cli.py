@@ -87,10 +87,11 @@ def test_mistakes_exit_with_one_line_and_no_traceback(tmp_path):
 
 def test_cuda_without_a_gpu_says_why(tiny_mnist, capsys, monkeypatch):
     monkeypatch.setattr(tl.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(tl.cuda, "why_unavailable", lambda: "the NVIDIA driver library libcuda.so was not found")
     status, _, stderr = run_train(capsys, "--root", tiny_mnist / "data", "--device", "cuda")
     assert status == 1 and stderr == (
-        "tensorlite train: --device cuda: CUDA is not available on this machine "
-        "(tensorlite.cuda.is_available() is False); use --device cpu\n"
+        "tensorlite train: --device cuda: CUDA is not usable here: the NVIDIA driver library libcuda.so was not "
+        "found; or train with --device cpu\n"
     )
 
 
