@@ -2,7 +2,8 @@
 
 Every step builds a fresh graph (Linear → ReLU → Linear → ReLU → Linear → cross-entropy), ``loss.backward()``
 walks it in reverse, and the optimiser moves each weight against its gradient. Prints the loss under a
-progress bar, then the test accuracy, which must exceed 95 %; writes the decision regions as a PNG.
+progress bar, then the test accuracy, which must exceed 95 %; writes the decision regions as a PNG and the
+graph of the last step's loss (the one ``loss.backward()`` walked) as an SVG.
 """
 import math
 from pathlib import Path
@@ -84,6 +85,9 @@ def main(steps=400):
     print(f"final loss {loss.item():.4f}, train accuracy {train_acc:.1%}, test accuracy {test_acc:.1%}")
     assert test_acc > 0.95, f"the spiral MLP should exceed 95 % test accuracy, got {test_acc:.1%}"
     save_decision_regions(model, x_test, y_test, OUT / "spiral_decision_regions.png")
+    # backward freed the saved tensors, but the nodes and their edges are still there to be drawn
+    graph = tl.utils.draw_graph(loss, OUT / "spiral_graph.svg", params=dict(model.named_parameters()))
+    print(f"graph of the loss written to {graph}")
 
 
 if __name__ == "__main__":
