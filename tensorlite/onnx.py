@@ -106,6 +106,8 @@ class Tracer:
     def record(self, op, arguments, outputs):
         """One op call: ``op`` is an ``Op`` class, or a name given with ``traced_as``; translate it at once."""
         name = op if isinstance(op, str) else op.__name__
+        if name == "Kernel":  # Kernel.apply(kernel_name, *args): a backend kernel called as an op, named by it
+            name = arguments[0][0]
         translate = TRANSLATIONS.get(name)
         if translate is None:
             raise NotImplementedError(f"tl.onnx.export does not support {name} yet")
