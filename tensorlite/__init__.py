@@ -64,3 +64,4 @@ from . import optim  # noqa: F401,E402
 from . import data  # noqa: F401,E402
 from .utils import load, save  # noqa: F401,E402
 from . import compat  # noqa: F401,E402  (tl.compat.install(): torch imports resolve to tensorlite; installs nothing by itself)
+from . import onnx  # noqa: F401,E402  (tl.onnx.export; the onnx package itself is imported only when export runs)

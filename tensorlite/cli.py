@@ -126,7 +126,7 @@ def train(args):
     """Train the MNIST lesson's CNN with the lesson's recipe (see ``tensorlite.train.mnist``). Options left out are
     None here: ``train`` fills them from ``TrainConfig``'s defaults, or on ``--resume`` from the checkpoint."""
     given = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__ and v is not None}
-    train_and_report(TrainConfig(**given), explicit=given)
+    train_and_report(TrainConfig(**given), explicit=given, onnx=bool(getattr(args, "onnx", False)))
 
 
 def run(args):
@@ -217,6 +217,8 @@ def build_parser():
            "epoch N (default: none, a fresh run)")
     option("--limit", type=int, metavar="N", help="train on the first N training images only, for a quick run "
            "(default: all 60,000; on --resume: the checkpoint's, and no other)")
+    option("--onnx", action="store_true", default=None, help="also write the trained model as model.onnx to --out, for "
+           "onnxruntime (default: off; needs the onnx package: pip install tensorlite[onnx])")
     train_parser.set_defaults(run=train)
     run_parser = commands.add_parser("run", help="run a PyTorch script with torch mapped to tensorlite")
     add_run_arguments(run_parser)

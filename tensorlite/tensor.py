@@ -16,6 +16,7 @@ import numpy as np
 
 from . import dtypes
 from .autograd import engine
+from .autograd import function as _function
 from .autograd.function import RemovableHandle
 from .autograd.grad_mode import enable_grad, is_grad_enabled
 from .backends import backend_for
@@ -332,7 +333,10 @@ class Tensor:
         elif write is not None:
             write()
         else:
-            self._store(compute(self, *others))
+            result = compute(self, *others)
+            self._store(result)
+            if _function._tracer is not None:  # tl.onnx.export: this tensor now stands for the op's result
+                _function.traced_store(self, result)
         self._version.value += 1
         if self._copied_view:
             self._write_back()

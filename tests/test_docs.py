@@ -23,7 +23,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-OPTIONAL_PACKAGES = {"torch", "matplotlib"}  # a page that imports one of these is skipped where it is missing
+OPTIONAL_PACKAGES = {"torch", "matplotlib", "onnx", "onnxruntime"}  # a page that imports one of these is skipped where it is missing
 
 FENCE = re.compile(r"^(\s*)```\s*([\w+-]*)")
 MARKER = re.compile(r"^\s*<!--\s*(notest|excerpt):\s*(.*?)\s*-->\s*$")

@@ -23,7 +23,14 @@ A recorded call is a ``Node``. Its ``edges`` point, one per forward argument, at
 argument (``(node, output_nr)``; an ``AccumulateGrad`` node for a leaf; ``None`` for non-tensors and tensors
 that need no gradient). Nodes point only backwards, at their inputs' nodes: a graph never holds a cycle, so
 reference counting alone frees it.
+
+Tracing: while ``tl.onnx.export`` runs a forward pass, ``_tracer`` is set and ``Function.apply`` reports every call
+to it (the op, its arguments, its outputs); otherwise the cost is one check of that global per op. A function made
+of several ops that stands for one op of its own (``F.linear``, batch norm in eval mode) is marked with
+``@traced_as(name)``: it is reported as one call, and the ops inside it are not.
 """
+import functools
+import inspect
 import weakref
 
 import numpy as np
@@ -260,6 +267,48 @@ def gradient_edge(tensor):
     return accumulator, 0
 
 
+_tracer = None  # the tracer that op calls are reported to (tensorlite/onnx.py), or None when nothing traces
+
+
+def set_tracer(tracer):
+    """Report every op call to ``tracer`` from now on (None: to nothing); returns the tracer it replaces."""
+    global _tracer
+    previous, _tracer = _tracer, tracer
+    return previous
+
+
+def traced_as(name):
+    """Mark a function composed of several ops as one op ``name`` for a tracer: while tracing, a call is reported
+    once, with the function's arguments by parameter name, and the ops inside it are not reported."""
+
+    def mark(fn):
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def traced(*args, **kwargs):
+            if _tracer is None:
+                return fn(*args, **kwargs)
+            tracer = set_tracer(None)
+            try:
+                outputs = fn(*args, **kwargs)
+            finally:
+                set_tracer(tracer)
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            tracer.record(name, dict(bound.arguments), outputs)
+            return outputs
+
+        return traced
+
+    return mark
+
+
+def traced_store(target, value):
+    """An in-place op wrote ``value`` into ``target``'s storage: from now on ``target`` stands for ``value``."""
+    if _tracer is not None:
+        _tracer.alias(target, value)
+
+
 def named(tensor, name):
     """Give the node that made ``tensor`` torch's name for the op it computes (for ops composed of several
     nodes, such as ``mean`` = sum / n, the last node stands for the whole op)."""
@@ -302,6 +351,8 @@ class Function:
             for i, out in enumerate(outs):
                 if _is_tensor(out) and out.dtype.is_floating_point:
                     out._set_grad_fn(node, i)
+        if _tracer is not None:
+            _tracer.record(cls, (args, kwargs), outputs)
         return outputs
 
     @classmethod

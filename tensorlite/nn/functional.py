@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 
 from .. import dtypes, random
-from ..autograd.function import named
+from ..autograd.function import named, traced_as
 from ..ops.arguments import check_floating
 from ..ops.conv import conv2d, corr2d  # noqa: F401
 from ..ops.elementwise import LeakyReLU, broadcast_shapes, where
@@ -25,6 +25,7 @@ globals().update(FUNCTIONAL)  # the ops registered with a functional form: sigmo
 
 
 # --------------------------------------------------------------------- layers
+@traced_as("linear")
 def linear(input, weight, bias=None):
     """y = x W^T + b for x ``(*, in_features)``, W ``(out_features, in_features)``, b ``(out_features,)``.
 

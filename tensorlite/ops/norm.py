@@ -5,7 +5,7 @@ instance norm are that kernel applied to a suitable view of the input, followed 
 """
 import math
 
-from ..autograd.function import Op
+from ..autograd.function import Op, traced_as
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from .arguments import (
     batch_norm_arguments, batch_norm_python_arguments, group_norm_arguments, instance_norm_arguments,
@@ -86,6 +86,12 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
         return _empty_batch_norm(input, weight, bias)
     if training:
         return batch_norm_training(input, weight, bias, running_mean, running_var, momentum, eps)
+    return _batch_norm_eval(input, running_mean, running_var, weight, bias, eps)
+
+
+@traced_as("batch_norm")
+def _batch_norm_eval(input, running_mean, running_var, weight, bias, eps):
+    """Batch norm with the running statistics: one per-channel scale and shift, x * scale + shift."""
     scale = (running_var + eps) ** -0.5
     if weight is not None:
         scale = scale * weight

@@ -5,7 +5,7 @@ as the last window starts inside the input or its left padding. ``stride`` defau
 """
 import math
 
-from ..autograd.function import Op
+from ..autograd.function import Op, traced_as
 from ..tensor import arange, zeros
 from .arguments import (
     adaptive_avg_pool2d_input, adaptive_output_size, avg_pool2d_arguments, check_floating, max_pool2d_arguments,
@@ -129,6 +129,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     return out if input.dim() == 4 else out.squeeze(0)
 
 
+@traced_as("adaptive_avg_pool2d")
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed (H_out, W_out): cell (i, j) averages rows floor(i H / H_out) .. ceil((i+1) H / H_out)
     and the same for columns. Divisible sizes use one avg_pool2d; others average each cell's window. As in torch, an

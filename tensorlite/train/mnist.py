@@ -23,6 +23,8 @@ from ..data import DataLoader, Subset, transforms
 from ..data.datasets import MNIST
 from ..device import device
 from ..nn import functional as F
+from ..onnx import export as export_onnx
+from ..ops.shape import stack
 from ..random import Generator, manual_seed
 from ..utils.serialization import load, save
 from .pictures import save_feature_maps, save_first_layer_kernels, save_training_curves
@@ -329,13 +331,18 @@ class TrainResult:
     initial_conv1: object = None  # conv1's weights at initialisation (NumPy), drawn beside the learned ones
 
 
-def train_and_report(config, explicit=None):
-    """``train``, then the pictures (curves, kernels, feature maps of the first test digit) and a final line."""
+def train_and_report(config, explicit=None, onnx=False):
+    """``train``, then the pictures (curves, kernels, feature maps of the first test digit), with ``onnx`` the
+    trained model as ``model.onnx`` (``tl.onnx.export``), and a final line."""
     result = train(config, explicit)
     config, out = result.config, Path(result.config.out)
     save_training_curves(result.history, out / "curves.png")
     save_first_layer_kernels(result.model, out / "kernels.png", initial=result.initial_conv1)
     save_feature_maps(result.model, result.test_set[0][0].to(config.device), out / "feature_maps.png")
+    if onnx:
+        example = stack([result.test_set[i][0] for i in range(2)]).to(config.device)
+        export_onnx(result.model, example, out / "model.onnx", input_names=["images"], output_names=["scores"])
+        print(f"onnx: {out / 'model.onnx'}")
     history, epochs = result.history, result.history["epoch"][-1]
     images = sum(s * r for s, r in zip(history["seconds"], history["images_per_second"]))
     print(

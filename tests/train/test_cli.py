@@ -47,11 +47,11 @@ def test_train_help_gives_every_option_a_meaning_and_a_default(capsys):
     text = " ".join(capsys.readouterr().out.split())
     for name, default in [("epochs", 3), ("batch-size", 64), ("lr", 0.01), ("momentum", 0.5), ("device", "cpu"),
                           ("seed", 0), ("out", "runs/mnist"), ("root", "$TENSORLITE_DATA"), ("resume", "none"),
-                          ("limit", "all 60,000")]:
+                          ("limit", "all 60,000"), ("onnx", "off")]:
         assert f"--{name}" in text and f"(default: {default}" in text, name
     train_parser = build_parser()._subparsers._group_actions[0].choices["train"]
     options = [action for action in train_parser._actions if action.option_strings and action.dest != "help"]
-    assert len(options) == 10 and all("(default: " in action.help for action in options)
+    assert len(options) == 11 and all("(default: " in action.help for action in options)
     assert all(action.default is None for action in options)  # so that train knows which options were given
 
 
@@ -250,3 +250,22 @@ def test_train_raises_training_error_for_python_callers(tiny_mnist):
         train(TrainConfig(epochs=0, root=str(tiny_mnist / "data"), out=str(tiny_mnist / "run")))
     with pytest.raises(TrainingError, match="loss became nan at epoch 1, step 2"):
         train(TrainConfig(lr=1e20, batch_size=32, root=str(tiny_mnist / "data"), out=str(tiny_mnist / "run")))
+
+
+def test_onnx_writes_the_trained_model_next_to_the_checkpoints(tiny, capsys):
+    onnx = pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    root, options = tiny
+    status, out, _ = run_train(capsys, *options, "--epochs", 1, "--onnx")
+    path = root / "run" / "model.onnx"
+    assert status == 0 and f"onnx: {path}" in out and (root / "run" / "epoch_1.npz").exists()
+    onnx.checker.check_model(str(path), full_check=True)
+    model = MNISTNet()
+    model.load_state_dict(tl.load(root / "run" / "epoch_1.npz")["model"])
+    model.eval()
+    images = tl.randn(3, 1, 28, 28)
+    with tl.no_grad():
+        want = model(images).numpy()
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (got,) = session.run(["scores"], {"images": images.numpy()})
+    assert abs(got - want).max() < 1e-4
