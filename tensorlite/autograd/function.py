@@ -24,6 +24,7 @@ argument (``(node, output_nr)``; an ``AccumulateGrad`` node for a leaf; ``None``
 that need no gradient). Nodes point only backwards, at their inputs' nodes: a graph never holds a cycle, so
 reference counting alone frees it.
 """
+import contextlib
 import weakref
 
 import numpy as np
@@ -268,6 +269,24 @@ def named(tensor, name):
     return tensor
 
 
+_op_watcher = None  # see watch_ops
+
+
+@contextlib.contextmanager
+def watch_ops(watcher):
+    """While the block runs, every ``Function.apply(*args, **kwargs)`` becomes ``watcher(cls, args, kwargs)``,
+    which must return ``cls._apply(args, kwargs)``, the call itself: the one seam through which
+    ``tensorlite.utils.profile`` times each op. It sees every thread's ops; one watcher at a time."""
+    global _op_watcher
+    if _op_watcher is not None:
+        raise RuntimeError("watch_ops: ops are already being watched (profiles do not nest)")
+    _op_watcher = watcher
+    try:
+        yield
+    finally:
+        _op_watcher = None
+
+
 class Function:
     """Base class for differentiable ops, torch's protocol: override ``forward(ctx, *args)`` and
     ``backward(ctx, *grads)``; ``forward`` receives the tensors themselves.
@@ -289,6 +308,12 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        if _op_watcher is not None:  # a profiler is watching (watch_ops): it times the call
+            return _op_watcher(cls, args, kwargs)
+        return cls._apply(args, kwargs)
+
+    @classmethod
+    def _apply(cls, args, kwargs):
         needs = tuple(_is_tensor(a) and a.requires_grad for a in args)
         ctx = Context(needs, records_graph=is_grad_enabled() and any(needs))
         with no_grad():
