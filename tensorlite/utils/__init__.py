@@ -1,4 +1,6 @@
-"""Utilities: checkpoint serialization (``save``/``load``, npz without pickle) and ``summary`` of a model."""
+"""Utilities: checkpoint serialization (``save``/``load``, npz without pickle), ``summary`` of a model and
+``profile``, its time per layer."""
 from . import data  # noqa: F401  (torch.utils.data's path to tensorlite.data)
+from .profile import Profile, profile  # noqa: F401
 from .serialization import load, save  # noqa: F401
 from .summary import summary  # noqa: F401
