@@ -1,6 +1,6 @@
 """The ``tensorlite`` command: ``info`` (versions and hardware), ``demo`` (the lesson demos in order),
-``bench`` (time the CNN kernels against torch), ``train`` (the MNIST lesson) and ``run`` (a PyTorch script on
-tensorlite)."""
+``bench`` (time the CNN kernels against torch), ``train`` (the MNIST lesson), ``profile`` (the MNIST network's
+time per layer) and ``run`` (a PyTorch script on tensorlite)."""
 import argparse
 import json
 import os
@@ -129,6 +129,25 @@ def train(args):
     train_and_report(TrainConfig(**given), explicit=given, onnx=bool(getattr(args, "onnx", False)))
 
 
+def profile(args):
+    """Profile the MNIST lesson's CNN layer by layer (``tensorlite.utils.profile``) on random images of the
+    lesson's shape and random labels, with its cross-entropy loss; print the table and draw the chart."""
+    import tensorlite as tl
+    from tensorlite.nn import functional as F
+    from tensorlite.train.mnist import MNISTNet
+    from tensorlite.utils.profile import profile as profile_model
+
+    if args.batch_size < 1 or args.repeat < 1:
+        sys.exit(f"tensorlite profile: --batch-size and --repeat must be at least 1, got {args.batch_size} and "
+                 f"{args.repeat}")
+    tl.manual_seed(0)
+    images, labels = tl.randn(args.batch_size, 1, 28, 28), tl.randint(0, 10, (args.batch_size,))
+    report = profile_model(MNISTNet(), images, repeat=args.repeat, loss_fn=lambda out: F.cross_entropy(out, labels))
+    print(report)
+    if args.png:
+        report.save_chart(args.png)
+
+
 def run(args):
     """Run a PyTorch script unchanged with torch mapped to tensorlite (see ``tensorlite.run``)."""
     run_script(args.script, args.args, limit_from_environment())
@@ -220,6 +239,15 @@ def build_parser():
     option("--onnx", action="store_true", default=None, help="also write the trained model as model.onnx to --out, for "
            "onnxruntime (default: off; needs the onnx package: pip install tensorlite[onnx])")
     train_parser.set_defaults(run=train)
+    profile_parser = commands.add_parser("profile", help="time the MNIST network layer by layer, forward and backward")
+    profile_parser.add_argument("model", choices=["mnist"], help="what to profile")
+    option = profile_parser.add_argument
+    option("--batch-size", type=int, default=64, metavar="N", help="images per step (default: %(default)s)")
+    option("--repeat", type=int, default=5, metavar="N", help="timed steps; each row keeps its fastest "
+           "(default: %(default)s)")
+    option("--png", metavar="PATH", default="runs/profile/mnist.png", help="bar chart, '' for none "
+           "(default: %(default)s)")
+    profile_parser.set_defaults(run=profile)
     run_parser = commands.add_parser("run", help="run a PyTorch script with torch mapped to tensorlite")
     add_run_arguments(run_parser)
     run_parser.set_defaults(run=run)

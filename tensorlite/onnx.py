@@ -56,12 +56,10 @@ def export(model, example_input, path, input_names=None, output_names=None, opse
 
     was_training = model.training
     model.eval()
-    previous = _function.set_tracer(tracer)
     try:
-        with no_grad():
+        with no_grad(), _function.watch_ops(tracer):
             result = model(*inputs)
     finally:
-        _function.set_tracer(previous)
         model.train(was_training)
 
     outputs = tuple(result) if isinstance(result, (tuple, list)) else (result,)
@@ -84,7 +82,7 @@ def _names(names, stem, count):
     return names
 
 
-class Tracer:
+class Tracer(_function.OpWatcher):
     """Receives the op calls of one forward pass and builds the ONNX graph from them.
 
     Every tensor that the graph computes is known by its ``id`` together with its version counter, so that a
@@ -101,8 +99,33 @@ class Tracer:
         self.refused = {}  # id(tensor) -> why the graph cannot use this tensor
         self.nodes, self.initializers, self.graph_inputs, self.graph_outputs = [], {}, [], []
         self.counts = {}
+        self.inside_composite = False  # inside a traced_as function: its own ops are not recorded
 
     # -------------------------------------------------------------- what the forward pass reports
+    def op(self, cls, args, kwargs):
+        outputs = cls._apply(args, kwargs)
+        if not self.inside_composite:
+            self.record(cls, (args, kwargs), outputs)
+        return outputs
+
+    def composite(self, name, fn, args, kwargs):
+        """A ``traced_as(name)`` function: one ONNX operator, its arguments by parameter name; the ops inside it
+        are not recorded."""
+        if self.inside_composite:
+            return fn(*args, **kwargs)
+        self.inside_composite = True
+        try:
+            outputs = fn(*args, **kwargs)
+        finally:
+            self.inside_composite = False
+        bound = inspect.signature(fn).bind(*args, **kwargs)
+        bound.apply_defaults()
+        self.record(name, dict(bound.arguments), outputs)
+        return outputs
+
+    def store(self, target, value):
+        self.alias(target, value)
+
     def record(self, op, arguments, outputs):
         """One op call: ``op`` is an ``Op`` class, or a name given with ``traced_as``; translate it at once."""
         name = op if isinstance(op, str) else op.__name__

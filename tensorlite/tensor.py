@@ -335,8 +335,7 @@ class Tensor:
         else:
             result = compute(self, *others)
             self._store(result)
-            if _function._tracer is not None:  # tl.onnx.export: this tensor now stands for the op's result
-                _function.traced_store(self, result)
+            _function.watched_store(self, result)  # tl.onnx.export: this tensor now stands for the op's result
         self._version.value += 1
         if self._copied_view:
             self._write_back()

@@ -24,13 +24,14 @@ argument (``(node, output_nr)``; an ``AccumulateGrad`` node for a leaf; ``None``
 that need no gradient). Nodes point only backwards, at their inputs' nodes: a graph never holds a cycle, so
 reference counting alone frees it.
 
-Tracing: while ``tl.onnx.export`` runs a forward pass, ``_tracer`` is set and ``Function.apply`` reports every call
-to it (the op, its arguments, its outputs); otherwise the cost is one check of that global per op. A function made
-of several ops that stands for one op of its own (``F.linear``, batch norm in eval mode) is marked with
-``@traced_as(name)``: it is reported as one call, and the ops inside it are not.
+Watching: tools that observe a forward pass op by op (``tl.utils.profile`` times each op, ``tl.onnx.export``
+translates each op) install an ``OpWatcher`` with ``watch_ops``; ``Function.apply`` then hands it every call.
+Otherwise the cost is one check of a global per op. A function made of several ops that stands for one op of its
+own (``F.linear``, batch norm in eval mode) is marked with ``@traced_as(name)``, so that a watcher can see it as
+one call.
 """
+import contextlib
 import functools
-import inspect
 import weakref
 
 import numpy as np
@@ -267,54 +268,67 @@ def gradient_edge(tensor):
     return accumulator, 0
 
 
-_tracer = None  # the tracer that op calls are reported to (tensorlite/onnx.py), or None when nothing traces
-
-
-def set_tracer(tracer):
-    """Report every op call to ``tracer`` from now on (None: to nothing); returns the tracer it replaces."""
-    global _tracer
-    previous, _tracer = _tracer, tracer
-    return previous
-
-
-def traced_as(name):
-    """Mark a function composed of several ops as one op ``name`` for a tracer: while tracing, a call is reported
-    once, with the function's arguments by parameter name, and the ops inside it are not reported."""
-
-    def mark(fn):
-        signature = inspect.signature(fn)
-
-        @functools.wraps(fn)
-        def traced(*args, **kwargs):
-            if _tracer is None:
-                return fn(*args, **kwargs)
-            tracer = set_tracer(None)
-            try:
-                outputs = fn(*args, **kwargs)
-            finally:
-                set_tracer(tracer)
-            bound = signature.bind(*args, **kwargs)
-            bound.apply_defaults()
-            tracer.record(name, dict(bound.arguments), outputs)
-            return outputs
-
-        return traced
-
-    return mark
-
-
-def traced_store(target, value):
-    """An in-place op wrote ``value`` into ``target``'s storage: from now on ``target`` stands for ``value``."""
-    if _tracer is not None:
-        _tracer.alias(target, value)
-
-
 def named(tensor, name):
     """Give the node that made ``tensor`` torch's name for the op it computes (for ops composed of several
     nodes, such as ``mean`` = sum / n, the last node stands for the whole op)."""
     if tensor.grad_fn is not None:
         tensor.grad_fn._name = name
     return tensor
+
+
+class OpWatcher:
+    """Sees every op call while installed with ``watch_ops``: the one seam for tools that watch a forward pass op
+    by op. Override what you need; by default each call just runs."""
+
+    def op(self, cls, args, kwargs):
+        """``cls.apply(*args, **kwargs)`` was called: run it with ``cls._apply(args, kwargs)`` and return that."""
+        return cls._apply(args, kwargs)
+
+    def composite(self, name, fn, args, kwargs):
+        """A function marked ``@traced_as(name)`` was called; by default its ops are watched one by one."""
+        return fn(*args, **kwargs)
+
+    def store(self, target, value):
+        """An in-place op without a recorded graph wrote ``value`` into ``target``'s storage."""
+
+
+_op_watcher = None  # the OpWatcher that watch_ops installed, or None
+
+
+@contextlib.contextmanager
+def watch_ops(watcher):
+    """While the block runs, every op call goes to ``watcher`` (an ``OpWatcher``). It sees every thread's ops; one
+    watcher at a time."""
+    global _op_watcher
+    if _op_watcher is not None:
+        raise RuntimeError("watch_ops: ops are already being watched (a profile or an export is running)")
+    _op_watcher = watcher
+    try:
+        yield
+    finally:
+        _op_watcher = None
+
+
+def traced_as(name):
+    """Mark a function composed of several ops as one op ``name``: a watcher receives a call of it as
+    ``composite(name, fn, args, kwargs)`` (``tl.onnx.export`` translates it into one ONNX operator)."""
+
+    def mark(fn):
+        @functools.wraps(fn)
+        def traced(*args, **kwargs):
+            if _op_watcher is None:
+                return fn(*args, **kwargs)
+            return _op_watcher.composite(name, fn, args, kwargs)
+
+        return traced
+
+    return mark
+
+
+def watched_store(target, value):
+    """Tell the watcher, if any, that an in-place op wrote ``value`` into ``target``'s storage."""
+    if _op_watcher is not None:
+        _op_watcher.store(target, value)
 
 
 class Function:
@@ -338,6 +352,12 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        if _op_watcher is not None:  # a profile or an export is watching (watch_ops)
+            return _op_watcher.op(cls, args, kwargs)
+        return cls._apply(args, kwargs)
+
+    @classmethod
+    def _apply(cls, args, kwargs):
         needs = tuple(_is_tensor(a) and a.requires_grad for a in args)
         ctx = Context(needs, records_graph=is_grad_enabled() and any(needs))
         with no_grad():
@@ -351,8 +371,6 @@ class Function:
             for i, out in enumerate(outs):
                 if _is_tensor(out) and out.dtype.is_floating_point:
                     out._set_grad_fn(node, i)
-        if _tracer is not None:
-            _tracer.record(cls, (args, kwargs), outputs)
         return outputs
 
     @classmethod

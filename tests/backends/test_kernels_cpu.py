@@ -220,7 +220,7 @@ def test_conv2d_direct_and_im2col_paths_match_the_reference(monkeypatch, window,
     """Stride-1 convolutions run direct up to DIRECT_MAX_WINDOW values per window and on im2col + GEMM
     beyond it; both paths, forward and backward, against the reference."""
     monkeypatch.setattr(conv, "DIRECT_MAX_WINDOW", window)
-    assert conv._is_direct(np.empty(w_shape), (1, 1), 1) == bool(window)
+    assert (conv.conv2d_route(x_shape, w_shape, (1, 1), 1) == "direct") == bool(window)
     rng = np.random.default_rng(1)
     x, w, b = array(rng, x_shape, dtype), array(rng, w_shape, dtype), array(rng, w_shape[:1], dtype)
     args = ((1, 1), padding, dilation, 1)
@@ -235,11 +235,13 @@ def test_conv2d_direct_and_im2col_paths_match_the_reference(monkeypatch, window,
 
 
 def test_the_first_mnist_convolution_runs_direct_and_the_second_on_gemms():
-    assert conv._is_direct(np.empty((10, 1, 5, 5)), (1, 1), 1)       # a 25-value window
-    assert not conv._is_direct(np.empty((20, 10, 5, 5)), (1, 1), 1)  # 250 values: im2col + GEMM
-    assert not conv._is_direct(np.empty((10, 1, 5, 5)), (2, 2), 1)   # stride 2
-    assert not conv._is_direct(np.empty((4, 2, 3, 3)), (1, 1), 2)    # groups
-    assert not conv._is_direct(np.empty((8, 4, 1, 1)), (1, 1), 1)    # a 1x1 kernel: its columns are its input
+    route = conv.conv2d_route
+    assert route((64, 1, 28, 28), (10, 1, 5, 5), (1, 1), 1) == "direct"             # a 25-value window
+    assert route((64, 10, 12, 12), (20, 10, 5, 5), (1, 1), 1) == "im2col + GEMM"    # 250 values
+    assert route((64, 1, 28, 28), (10, 1, 5, 5), (2, 2), 1) == "im2col + GEMM"      # stride 2
+    assert route((8, 4, 28, 28), (4, 2, 3, 3), (1, 1), 2) == "im2col + GEMM"        # groups
+    assert route((8, 4, 28, 28), (8, 4, 1, 1), (1, 1), 1) == "im2col + GEMM"        # a 1x1 kernel: its columns are its input
+    assert route((8, 64, 56, 56), (64, 1, 3, 3), (1, 1), 64) == "depthwise"         # one input channel per group
 
 
 def test_a_nan_input_spoils_only_the_weight_gradients_it_reaches():
@@ -249,7 +251,7 @@ def test_a_nan_input_spoils_only_the_weight_gradients_it_reaches():
     x[0, 0, 0, 0] = np.nan
     weight, grad_out = np.ones((1, 1, 2, 3), np.float32), np.ones((1, 1, 6, 6), np.float32)
     args = ((1, 1), (1, 2), (2, 2), 1)  # stride, padding, dilation, groups: 'same' for a dilated 2x3 kernel
-    assert conv._is_direct(weight, (1, 1), 1)
+    assert conv.conv2d_route(x.shape, weight.shape, (1, 1), 1) == "direct"
     _, grad_weight, _ = conv.conv2d_backward(grad_out, x, weight, *args)
     _, expected, _ = ref.conv2d_backward(grad_out, x, weight, *args)
     np.testing.assert_array_equal(np.isnan(grad_weight), np.isnan(expected))

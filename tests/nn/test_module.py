@@ -315,3 +315,15 @@ def test_module_dict():
     assert list(heads) == ["a", "b"] and "b" in heads and len(heads) == 2
     assert list(heads.keys()) == ["a", "b"] and isinstance(heads.pop("b"), nn.ReLU)
     assert [n for n, _ in heads.named_parameters()] == ["a.weight", "a.bias"]
+
+
+def test_forward_pre_hook_sees_and_may_replace_the_inputs_until_removed():
+    layer, seen = tl.nn.Identity(), []
+    handle = layer.register_forward_pre_hook(lambda module, inputs: seen.append((module, inputs)))
+    x = tl.ones(2)
+    assert layer(x) is x and seen == [(layer, (x,))]
+    handle.remove()
+    doubling = layer.register_forward_pre_hook(lambda module, inputs: inputs[0] * 2)  # one value: the new input
+    assert layer(x).tolist() == [2.0, 2.0] and len(seen) == 1
+    doubling.remove()
+    assert layer(x) is x

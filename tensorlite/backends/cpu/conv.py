@@ -108,12 +108,13 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups, workspace
     weight = weight.astype(x.dtype, copy=False)
     stride, padding, dilation, out_hw = _conv_plan(x, weight, stride, padding, dilation)
     n, c_out = x.shape[0], weight.shape[0]
-    if _is_depthwise(x, weight, groups):
+    route = conv2d_route(x.shape, weight.shape, stride, groups)
+    if route == "depthwise":
         out = np.empty((n, c_out, *out_hw), dtype=x.dtype)
         x, weight = np.ascontiguousarray(x), np.ascontiguousarray(weight)
         depthwise_correlate(x, weight, out, stride, padding, dilation, False)
         return out if bias is None else np.add(out, bias.reshape(1, -1, 1, 1), out=out, casting="unsafe")
-    if _is_direct(weight, stride, groups):
+    if route == "direct":
         return direct_forward(_pad(x, padding), weight, bias, out_hw, dilation)
     w = weight.reshape(groups, c_out // groups, -1)
     bias = np.zeros((c_out, 1), x.dtype) if bias is None else bias.reshape(-1, 1)
@@ -151,9 +152,10 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, inpu
     """
     weight = weight.astype(x.dtype, copy=False)
     stride, padding, dilation, out_hw = _conv_plan(x, weight, stride, padding, dilation)
-    if _is_depthwise(x, weight, groups):
+    route = conv2d_route(x.shape, weight.shape, stride, groups)
+    if route == "depthwise":
         return _depthwise_backward(grad_out, x, weight, stride, padding, dilation, input_grad)
-    if _is_direct(weight, stride, groups):
+    if route == "direct":
         grads = direct_backward(grad_out, _pad(x, padding), weight, padding, dilation, input_grad)
         if np.isfinite(grads[1]).all():
             return grads
@@ -187,17 +189,27 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, inpu
 DIRECT_MAX_WINDOW = 144  # C_in * kH * kW up to which a stride-1 convolution runs direct (16 channels 3x3); see kernels.md
 
 
-def _is_direct(weight, stride, groups):
-    """Stride 1, one group, more than one tap and a window of at most DIRECT_MAX_WINDOW values: a network's
-    first layers, whose im2col columns are kH*kW times their input and whose GEMMs are too thin for BLAS.
-    A 1x1 kernel's columns are its input, and its GEMMs are as wide as its channels (8x64x56x56 -> 256:
-    60-111 ms forward+backward on GEMMs, 300 ms direct)."""
-    return stride == (1, 1) and groups == 1 and weight[0, 0].size > 1 and weight[0].size <= DIRECT_MAX_WINDOW
+def conv2d_route(x_shape, weight_shape, stride, groups):
+    """Which loops compute a convolution of an input of ``x_shape`` (N, C_in, H, W) with a weight of
+    ``weight_shape`` (C_out, C_in/groups, kH, kW): the one test conv2d_forward and conv2d_backward branch on.
 
+    - "depthwise": one input channel per group (groups == C_in > 1); the direct loops of ``depthwise`` beat
+      GEMMs that thin.
+    - "direct": stride 1, one group, more than one tap and a window C_in*kH*kW of at most DIRECT_MAX_WINDOW
+      values: a network's first layers, whose im2col columns are kH*kW times their input and whose GEMMs are
+      too thin for BLAS. A 1x1 kernel's columns are its input, and its GEMMs are as wide as its channels
+      (8x64x56x56 -> 256: 60-111 ms forward+backward on GEMMs, 300 ms direct), so it never runs direct.
+    - "im2col + GEMM": everything else.
 
-def _is_depthwise(x, weight, groups):
-    """One input channel per group: the direct loops of ``depthwise`` beat GEMMs that thin."""
-    return groups > 1 and groups == x.shape[1] and weight.shape[1] == 1
+    (One exception: conv2d_backward on the direct route redoes the weight gradient on GEMMs when it comes out
+    non-finite, see there.)
+    """
+    c_in_per_group, kh, kw = weight_shape[1:]
+    if groups > 1 and groups == x_shape[1] and c_in_per_group == 1:
+        return "depthwise"
+    if pair(stride) == (1, 1) and groups == 1 and kh * kw > 1 and c_in_per_group * kh * kw <= DIRECT_MAX_WINDOW:
+        return "direct"
+    return "im2col + GEMM"
 
 
 def _depthwise_backward(grad_out, x, weight, stride, padding, dilation, input_grad):
