@@ -1,3 +1,4 @@
+# %% [markdown]
 """Lesson 1: autograd at work. A two-layer MLP learns to separate two interleaved spirals.
 
 Every step builds a fresh graph (Linear → ReLU → Linear → ReLU → Linear → cross-entropy), ``loss.backward()``
@@ -5,6 +6,8 @@ walks it in reverse, and the optimiser moves each weight against its gradient. P
 progress bar, then the test accuracy, which must exceed 95 %; writes the decision regions as a PNG and the
 graph of the last step's loss (the one ``loss.backward()`` walked) as an SVG.
 """
+
+# %%
 import math
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from tensorlite.utils.viz import new_figure, save_figure
 OUT = Path("runs/demos")
 
 
+# %%
 def make_spiral(n_per_class, noise=0.15, seed=0):
     """Two spirals: class c has points r * (cos(r + c*pi), sin(r + c*pi)) for radii r in [0, 3*pi], plus noise."""
     rng = np.random.default_rng(seed)
@@ -29,14 +33,17 @@ def make_spiral(n_per_class, noise=0.15, seed=0):
     return tl.tensor(points, dtype=tl.float32), tl.tensor(label)
 
 
+# %%
 def accuracy(model, x, y):
     with tl.no_grad():
         return (model(x).argmax(dim=1) == y).float().mean().item()
 
 
+# %%
 CLASS_COLOURS = ("#053061", "#67001f")  # the dark ends of RdBu_r: blue for class 0, red for class 1
 
 
+# %%
 def save_decision_regions(model, x, y, path):
     """The plane coloured by the model's probability of class 1 (blue 0, white 0.5, red 1), the decision boundary
     where that probability is one half, and the points ``x`` in their true class's colour."""
@@ -66,6 +73,7 @@ def save_decision_regions(model, x, y, path):
     save_figure(fig, path, "decision regions")
 
 
+# %%
 def main(steps=400):
     tl.manual_seed(0)
     x_train, y_train = make_spiral(300, seed=0)
@@ -90,5 +98,6 @@ def main(steps=400):
     print(f"graph of the loss written to {graph}")
 
 
+# %%
 if __name__ == "__main__":
     main()

@@ -1,7 +1,8 @@
+# %% [markdown]
 """Lesson 1b: the order in which backward runs the graph.
 
 A tensor used twice gets its gradient from two places, and the node that made it may run only once both have
-arrived. In the diamond a = x*2, b = a*3, loss = (a + b).sum(), a feeds the add and b's multiplication, so
+arrived. In the diamond a = x * 2, b = a * 3, loss = (a + b).sum(), a feeds the add and b's multiplication, so
 d loss / da = 1 + 3 and d loss / dx = 2 * 4 = 8. The residual block h + relu(h @ w) is the same shape: h feeds
 the add and the matmul. The engine (tensorlite/autograd/engine.py) counts, for every node, how many edges
 point at it and runs a node only when all of them have delivered: PyTorch's dependency counting.
@@ -13,6 +14,8 @@ each tensor fires just before the node that made it runs), the order the naive s
 in that order would compute, checks the engine's gradients against the hand-derived ones, and draws both
 graphs to runs/demos/graph_order.png.
 """
+
+# %%
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +27,7 @@ from tensorlite.utils.viz import new_figure, save_figure
 OUT = Path("runs/demos")
 
 
+# %%
 def diamond():
     x = tl.ones(3, requires_grad=True)
     a = x * 2
@@ -34,6 +38,7 @@ def diamond():
     return loss, tensors
 
 
+# %%
 def residual_block():
     x = tl.tensor([[1.0, 2.0]], requires_grad=True)
     w1 = tl.tensor([[1.0, 0.5], [0.0, 1.0]], requires_grad=True)
@@ -48,6 +53,7 @@ def residual_block():
     return loss, tensors
 
 
+# %%
 def walk(root):
     """Every node reachable from ``root`` through ``next_functions`` and every edge (consumer, input's node)."""
     nodes, edges, stack = [root], [], [root]
@@ -63,6 +69,7 @@ def walk(root):
     return nodes, edges
 
 
+# %%
 def node_labels(nodes, tensors):
     """Each node, labelled with the tensor it made: a result's ``grad_fn``, or the ``AccumulateGrad`` node whose
     ``variable`` is the leaf."""
@@ -72,6 +79,7 @@ def node_labels(nodes, tensors):
     return label
 
 
+# %%
 def engine_order(loss, tensors):
     """Run backward with a hook on every tensor; a hook fires just before the node that made its tensor runs."""
     order = []
@@ -81,6 +89,7 @@ def engine_order(loss, tensors):
     return order
 
 
+# %%
 def naive_order(root):
     """The old engine's order: depth-first, a node marked seen when pushed, the finishing order reversed."""
     order, seen, stack = [], {root}, [(root, False)]
@@ -97,6 +106,7 @@ def naive_order(root):
     return order[::-1]
 
 
+# %%
 def naive_backward(loss):
     """Run each node once, in naive_order; a gradient that reaches a node after it ran is lost."""
     pending, leaf_grads = {loss.grad_fn: [tl.ones_like(loss)]}, {}
@@ -115,6 +125,7 @@ def naive_backward(loss):
     return leaf_grads
 
 
+# %%
 def too_early(order, edges):
     """{node: the consumers that run after it}, for every node that runs before all its gradients arrived."""
     position = {node: i for i, node in enumerate(order)}
@@ -125,6 +136,7 @@ def too_early(order, edges):
     return early
 
 
+# %%
 def study(title, build, check, columns):
     """Run backward on the graph ``build`` makes, print both orders, ``check`` the gradients; return what the
     picture needs."""
@@ -146,6 +158,7 @@ def study(title, build, check, columns):
                 title=title, result=result)
 
 
+# %%
 def check_diamond(tensors, naive_grads):
     x = tensors["x"]
     # by hand: d loss/da = 1 (the add) + 3 (through b), d a/dx = 2
@@ -156,6 +169,7 @@ def check_diamond(tensors, naive_grads):
     return "x.grad = 8 per element, as by hand; in the naive order 2"
 
 
+# %%
 def check_residual(tensors, naive_grads):
     x, w1, w = (tensors[k].detach().numpy() for k in ("x", "w1", "w"))
     h = x @ w1
@@ -171,12 +185,14 @@ def check_residual(tensors, naive_grads):
     return f"x.grad = {tensors['x'].grad.tolist()[0]}, as by hand; in the naive order {naive_x.tolist()[0]}"
 
 
+# %%
 # --------------------------------------------------------------------- the picture
 BLUE, GREY, RED = "#1f5fa8", "#7a7a7a", "#c62828"
 DIAMOND_COLUMNS = {"b = a * 3": 1}  # where a node sits across (0 by default): b's node beside the chain
 RESIDUAL_COLUMNS = {"relu(z)": 1, "z = h @ w": 1, "w": 2, "x": -0.7, "w1": 0.7}  # the skip edge goes straight down
 
 
+# %%
 def draw(ax, graph):
     """Nodes top (the loss) to bottom (the leaves), one row per longest distance from the loss."""
     ran, naive, early, label = graph["ran"], graph["naive"], graph["early"], graph["label"]
@@ -208,6 +224,7 @@ def draw(ax, graph):
     ax.set_title(graph["title"] + "\n" + graph["result"], fontsize=10.5, family="monospace")
 
 
+# %%
 def _box(x, y, width, height, edge, bad):
     from matplotlib.patches import FancyBboxPatch
 
@@ -215,6 +232,7 @@ def _box(x, y, width, height, edge, bad):
                           ec=edge, fc="#fdecea" if bad else "#f4f7fb", zorder=2)
 
 
+# %%
 def save_picture(graphs, path):
     fig = new_figure(figsize=(14, 5.9))
     if fig is None:
@@ -229,6 +247,7 @@ def save_picture(graphs, path):
     save_figure(fig, path, "graph order picture")
 
 
+# %%
 def main():
     graphs = [
         study("diamond: a = x * 2; b = a * 3; loss = (a + b).sum()", diamond, check_diamond, DIAMOND_COLUMNS),
@@ -238,5 +257,6 @@ def main():
     save_picture(graphs, OUT / "graph_order.png")
 
 
+# %%
 if __name__ == "__main__":
     main()

@@ -1,3 +1,4 @@
+# %% [markdown]
 """Lesson 2: cross-correlation, the operation inside every convolutional layer, and edge detection with it.
 
 A kernel K of shape (h, w) slides over an input X of shape (H, W). At each position the window of X under
@@ -10,6 +11,8 @@ it steps from white (1) down to black (0), -1 where it steps back up. So this ke
 the transposed image it finds nothing, and its transpose [[1], [-1]] finds the horizontal edges instead.
 Writes the images and their edge maps to runs/demos/edges.png.
 """
+
+# %%
 from pathlib import Path
 
 import tensorlite as tl
@@ -19,6 +22,7 @@ from tensorlite.utils.viz import save_image_row
 OUT = Path("runs/demos")
 
 
+# %%
 def corr2d_by_loops(X, K):
     """The definition as two loops over the output; F.corr2d computes the same with a compiled kernel."""
     h, w = K.shape
@@ -29,6 +33,7 @@ def corr2d_by_loops(X, K):
     return Y
 
 
+# %%
 def main():
     X = tl.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
     K = tl.tensor([[0.0, 1.0], [2.0, 3.0]])
@@ -58,5 +63,6 @@ def main():
     )
 
 
+# %%
 if __name__ == "__main__":
     main()

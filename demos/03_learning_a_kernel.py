@@ -1,3 +1,4 @@
+# %% [markdown]
 """Lesson 3: a convolutional layer learns its kernel from examples.
 
 Lesson 2 wrote the edge detector [[1, -1]] by hand. Here a Conv2d(1, 1, kernel_size=(1, 2), bias=False) starts
@@ -6,6 +7,8 @@ gradient-descent steps on the sum of squared errors, w <- w - 0.03 * dL/dw, brin
 [1, -1]: the layer has rediscovered the edge detector. Conv2d wants (batch, channels, height, width) tensors,
 so X and Y get two leading dimensions of size 1.
 """
+
+# %%
 import tensorlite as tl
 import tensorlite.nn.functional as F
 from tensorlite import nn
@@ -13,6 +16,7 @@ from tensorlite import nn
 LEARNING_RATE = 3e-2
 
 
+# %%
 def main():
     tl.manual_seed(0)
     X = tl.ones(6, 8)
@@ -40,5 +44,6 @@ def main():
     assert error < 0.1, f"the learned kernel should be within 0.1 of [1, -1], got {learned.tolist()}"
 
 
+# %%
 if __name__ == "__main__":
     main()

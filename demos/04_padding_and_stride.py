@@ -1,3 +1,4 @@
+# %% [markdown]
 """Lesson 4: padding and stride decide the output size of a convolution.
 
 Along each axis, an input of length n, a kernel of length k, padding p (zeros added on both sides) and
@@ -10,11 +11,14 @@ stride 2 roughly halves it. The same rule, applied axis by axis, gives every sha
 where kernels, paddings and strides may differ between height and width. Channels do not enter the rule:
 Conv2d(5, 10, 3) turns 5 channels into 10 with a (10, 5, 3, 3) weight and 100x100 into 98x98, as any 3x3 does.
 """
+
+# %%
 import tensorlite as tl
 import tensorlite.nn.functional as F
 from tensorlite import nn
 
 
+# %%
 def main():
     x = tl.tensor([[1.0, 2, 1, 0], [2, 0, 1, 3], [0, 5, 4, 2], [4, 1, 2, 5]]).reshape(1, 1, 4, 4)
     k = tl.tensor([[0.0, 1, 0], [2, 1, 1], [1, 0, 1]]).reshape(1, 1, 3, 3)
@@ -56,5 +60,6 @@ def main():
     assert weight_shape == (10, 5, 3, 3)
 
 
+# %%
 if __name__ == "__main__":
     main()

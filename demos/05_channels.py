@@ -1,3 +1,4 @@
+# %% [markdown]
 """Lesson 5: multiple input and output channels, and the 1x1 convolution.
 
 An input with c_i channels needs a kernel with c_i channels: each input channel is cross-correlated with its
@@ -6,15 +7,19 @@ kernels into a weight of shape (c_o, c_i, kH, kW); here the three kernels are K,
 A 1x1 kernel looks at one pixel at a time, so it only mixes channels: on a (c_i, H, W) input it is the matrix
 product of the (c_o, c_i) weight with the input flattened to (c_i, H * W), a fully connected layer per pixel.
 """
+
+# %%
 import tensorlite as tl
 import tensorlite.nn.functional as F
 
 
+# %%
 def corr2d_multi_in(X, K):
     """Sum over input channels of each channel's 2-D cross-correlation with its kernel slice."""
     return sum(F.corr2d(x, k) for x, k in zip(X, K))
 
 
+# %%
 def main():
     X = tl.stack([tl.arange(0.0, 9.0).reshape(3, 3), tl.arange(1.0, 10.0).reshape(3, 3)])
     K = tl.tensor([[[0.0, 1.0], [2.0, 3.0]], [[1.0, 2.0], [3.0, 4.0]]])
@@ -42,5 +47,6 @@ def main():
     assert difference < 1e-6
 
 
+# %%
 if __name__ == "__main__":
     main()

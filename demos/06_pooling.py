@@ -1,3 +1,4 @@
+# %% [markdown]
 """Lesson 6: pooling summarises each window of a feature map by its maximum or its mean.
 
 A pooling layer slides a window over its input like a convolution, but it has no weights: max pooling keeps the
@@ -7,6 +8,8 @@ a 2x2 pool halves the height and the width. Padding and stride follow the convol
 ceil_mode=True rounds the output size up instead of down, which keeps a last, partial window at the edge
 (provided it starts inside the input). Writes the first example and its two pools to runs/demos/pooling.png.
 """
+
+# %%
 from pathlib import Path
 
 import tensorlite as tl
@@ -17,6 +20,7 @@ from tensorlite.utils.viz import save_image_row
 OUT = Path("runs/demos")
 
 
+# %%
 def main():
     X = tl.tensor([[3.0, 4, 6, 5], [2, 4, 6, 8], [1, 6, 7, 8], [9, 7, 4, 6]]).reshape(1, 1, 4, 4)
     max_pooled, avg_pooled = nn.MaxPool2d(2)(X), nn.AvgPool2d(2)(X)
@@ -63,5 +67,6 @@ def main():
     assert [r.shape for r in resized.values()] == [(1, 1, 14, 14), (1, 1, 14, 14), (1, 1, 56, 56)]
 
 
+# %%
 if __name__ == "__main__":
     main()

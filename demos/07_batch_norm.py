@@ -1,3 +1,4 @@
+# %% [markdown]
 """Lesson 7: batch normalisation behaves differently in training and in evaluation.
 
 In train mode, nn.BatchNorm2d(C) normalises each channel with the mean and the (biased) variance of that
@@ -11,36 +12,44 @@ In eval mode the layer normalises with those running statistics instead, so an i
 depends on which other images share its batch. They start at mean 0 and variance 1, so after one batch eval
 mode barely normalises at all; after enough training batches it normalises as well as train mode does.
 """
+
+# %%
 import tensorlite as tl
 from tensorlite import nn
 
 CHANNEL_MEAN, CHANNEL_STD = 3.0, 2.0
 
 
+# %%
 def batch_of_images():
     """Four 3-channel 5x5 images whose pixels have mean 3 and standard deviation 2."""
     return tl.randn(4, 3, 5, 5) * CHANNEL_STD + CHANNEL_MEAN
 
 
+# %%
 def channel_stats(x):
     """Each channel's mean and biased variance over the batch and the pixels, as two (C,) tensors."""
     return x.mean(dim=(0, 2, 3)), x.var(dim=(0, 2, 3), unbiased=False)
 
 
+# %%
 def three_decimals(values):
     """A (C,) tensor as "[ 2.849,  3.071, ...]"; adding 0.0 turns a rounded -0.0 into 0.0."""
     return "[" + ", ".join(f"{round(v, 3) + 0.0:6.3f}" for v in values.tolist()) + "]"
 
 
+# %%
 def show(label, mean, var):
     print(f"{label:<38} mean {three_decimals(mean)}   variance {three_decimals(var)}")
 
 
+# %%
 def per_channel(v):
     """A (C,) vector shaped (1, C, 1, 1), to broadcast over (N, C, H, W)."""
     return v.reshape(1, -1, 1, 1)
 
 
+# %%
 def main():
     tl.manual_seed(0)
     bn = nn.BatchNorm2d(3)
@@ -84,5 +93,6 @@ def main():
     assert tl.allclose(channel_stats(y)[1], tl.ones(3), atol=0.3)
 
 
+# %%
 if __name__ == "__main__":
     main()

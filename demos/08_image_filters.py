@@ -1,3 +1,4 @@
+# %% [markdown]
 """Lesson 8: hand-made kernels are image filters. Sharpen and box blur, applied to a picture.
 
 A 3x3 kernel that averages a pixel with its eight neighbours (every weight 1/9) is a box blur: it smooths
@@ -11,6 +12,8 @@ The picture is a synthetic scene drawn with NumPy (sky, sun, a brick house, a tr
 so the demo needs no download. Without padding the filtered images are one pixel smaller on each side, so
 the original is shown cropped to match. Writes the three side by side to runs/demos/image_filters.png.
 """
+
+# %%
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +27,7 @@ SHARPEN = tl.tensor([[0.0, -1.0, 0.0], [-1.0, 5.0, -1.0], [0.0, -1.0, 0.0]])
 BOX_BLUR = tl.ones(3, 3) / 9
 
 
+# %%
 def draw_strokes(canvas, polylines, width, value):
     """Paint each polyline [(row, col), ...] as a stroke of the given width (in pixels)."""
     rows, cols = np.indices(canvas.shape)
@@ -35,6 +39,7 @@ def draw_strokes(canvas, polylines, width, value):
             canvas[distance <= width / 2] = value
 
 
+# %%
 def synthetic_scene():
     """A 96x128 grey-level landscape in [0, 1]: smooth gradients, hard edges, fine texture and thin strokes."""
     rows, cols = np.indices((96, 128), dtype=np.float32)
@@ -65,11 +70,13 @@ def synthetic_scene():
     return scene
 
 
+# %%
 def neighbour_difference(image):
     """Mean |pixel - right-hand neighbour|: how much fine detail and how many edges an image has."""
     return (image[:, 1:] - image[:, :-1]).abs().mean().item()
 
 
+# %%
 def main():
     scene = synthetic_scene()
     image = tl.tensor(scene).reshape(1, 1, *scene.shape)
@@ -103,5 +110,7 @@ def main():
         what="filtered images", vmin=0, vmax=1, panel_inches=4.0,
     )
 
+
+# %%
 if __name__ == "__main__":
     main()
