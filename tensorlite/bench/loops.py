@@ -28,23 +28,30 @@ LOOP_STYLES = ("inline", "function", "loader")
 BATCH_SIZE = 64
 WARMUP_STEPS = 20
 
+
+def lesson_network(torch):
+    """The lesson's CNN written once in torch's API and built in ``torch``: the torch module or tensorlite."""
+    nn, F = torch.nn, torch.nn.functional
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.conv2, self.fc = nn.Conv2d(1, 10, 5), nn.Conv2d(10, 20, 5), nn.Linear(320, 10)
+
+        def forward(self, x):
+            x = F.relu(F.max_pool2d(self.conv1(x), 2))
+            x = F.relu(F.max_pool2d(self.conv2(x), 2))
+            return self.fc(x.flatten(1))
+
+    return Net()
+
+
 # One program per style, written once in torch's API and run with ``torch`` bound to either library.
 SETUP = """
 import numpy as np
-nn, F = torch.nn, torch.nn.functional
+F = torch.nn.functional
 torch.manual_seed(0)
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1, self.conv2, self.fc = nn.Conv2d(1, 10, 5), nn.Conv2d(10, 20, 5), nn.Linear(320, 10)
-
-    def forward(self, x):
-        x = F.relu(F.max_pool2d(self.conv1(x), 2))
-        x = F.relu(F.max_pool2d(self.conv2(x), 2))
-        return self.fc(x.flatten(1))
-
-model = Net()
+model = lesson_network(torch)
 optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.5)
 rng = np.random.default_rng(0)
 images = torch.tensor(rng.standard_normal((steps * batch_size, 1, 28, 28), dtype=np.float32))
@@ -93,7 +100,8 @@ def time_loop(library, style, steps):
     ones; returns {'ms_per_step', 'images_per_second', 'faults_per_step'} (minor page faults, from getrusage)."""
     torch = __import__(library)
     program = compile(LOOPS[style], f"<{style} loop>", "exec")
-    namespace = {"torch": torch, "__name__": "__main__", "steps": WARMUP_STEPS, "batch_size": BATCH_SIZE}
+    namespace = {"torch": torch, "lesson_network": lesson_network, "__name__": "__main__", "steps": WARMUP_STEPS,
+                 "batch_size": BATCH_SIZE}
     exec(SETUP, namespace)
     exec(program, namespace)  # warm-up: compiled kernels loaded, optimiser state made
     namespace["steps"] = steps

@@ -18,14 +18,13 @@ import time
 from pathlib import Path
 
 from ..train.mnist import MNIST_MEAN, MNIST_STD, TrainConfig
-from .loops import fresh_process_environment
+from .loops import fresh_process_environment, lesson_network
 from .machine import describe_machine
 
 
 def torch_mnist(epochs, seed, root, report_path):
     """The recipe in torch with pre-loaded tensors; writes {'test_accuracy': [...], 'seconds': [...]} as JSON."""
     import torch
-    from torch import nn
 
     from ..data.datasets import MNIST
 
@@ -39,17 +38,7 @@ def torch_mnist(epochs, seed, root, report_path):
     train_x, train_y = normalised(MNIST(root, train=True, download=True))
     test_x, test_y = normalised(MNIST(root, train=False, download=True))
 
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1, self.conv2, self.fc = nn.Conv2d(1, 10, 5), nn.Conv2d(10, 20, 5), nn.Linear(320, 10)
-
-        def forward(self, x):
-            x = torch.relu(torch.max_pool2d(self.conv1(x), 2))
-            x = torch.relu(torch.max_pool2d(self.conv2(x), 2))
-            return self.fc(x.flatten(1))
-
-    model = Net()
+    model = lesson_network(torch)
     optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum)
     history = {"test_accuracy": [], "seconds": []}
     for _ in range(epochs):
