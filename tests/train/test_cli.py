@@ -29,8 +29,11 @@ def run_train(capsys, *options):
 
 
 @pytest.fixture
-def tiny(tiny_mnist):
-    """The options every run below shares: the tiny data set, batches of 32, and an --out folder of its own."""
+def tiny(tiny_mnist, monkeypatch):
+    """The options every run below shares: the tiny data set, batches of 32, and an --out folder of its own. The
+    runs draw no pictures (tests/train/test_pictures.py tests those): drawing them took most of each run's time."""
+    for picture in ("save_training_curves", "save_first_layer_kernels", "save_feature_maps"):
+        monkeypatch.setattr(mnist, picture, lambda *args, **kwargs: None)
     return tiny_mnist, ["--root", tiny_mnist / "data", "--batch-size", 32, "--out", tiny_mnist / "run"]
 
 
