@@ -367,3 +367,23 @@ def test_var_gradient_without_degrees_of_freedom_is_torchs(values, kwargs):
         (x.reshape(()) if len(values) == 1 else x).var(**kwargs).backward(lib.tensor(-1.5, dtype=lib.float64))
         grads.append(np.asarray(x.grad.detach().numpy()))
     np.testing.assert_array_equal(grads[0], grads[1])
+
+
+@pytest.mark.parametrize("exponent", [0.5, -0.5, 2, 3, -1, -2, 1.5])
+def test_scalar_powers_keep_torchs_signs_at_zero_and_infinity(exponent):
+    """torch computes x ** 0.5 as sqrt, x ** -0.5 as 1/sqrt, and small integer powers as products: at -0.0 and
+    +-inf the signs follow (d/dx x ** 0.5 at -0.0 is -inf), whatever NumPy's SIMD power gives on the processor."""
+    values = [-0.0, 0.0, 0.35, -1.0, float("inf"), float("-inf"), float("nan"), -1e-20]
+    x = tl.tensor(values, dtype=tl.float32, requires_grad=True)
+    out = x ** exponent
+    out.sum().backward()
+    if exponent == 0.5:
+        assert np.signbit(out.detach().numpy()[0]) and x.grad.numpy()[0] == -np.inf
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(values, dtype=torch.float32, requires_grad=True)
+    expected = t ** exponent
+    expected.sum().backward()
+    np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
+    numbers = ~np.isnan(expected.detach().numpy())  # a NaN's sign bit means nothing
+    np.testing.assert_array_equal(np.signbit(out.detach().numpy())[numbers], np.signbit(expected.detach().numpy())[numbers])
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())

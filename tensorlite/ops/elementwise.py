@@ -191,6 +191,25 @@ def _integer_power(b, base, exponent):
     return b.where(negative, inverse, b.power(base, b.where(negative, zero, exponent)))
 
 
+def _scalar_power(b, x, exponent):
+    """x ** exponent for a number ``exponent``, as torch's CPU kernel computes it: sqrt for 0.5, 1/sqrt for -0.5,
+    products and reciprocals for 2, 3, -1 and -2, ``power`` otherwise. The special cases decide the signs at
+    -0.0 and the infinities: 1/sqrt(-0.0) is -inf as in torch, where C's pow(-0.0, -0.5) is +inf (and NumPy's
+    SIMD power follows one or the other depending on the processor)."""
+    if not _is_floating(x):
+        return b.power(x, b.asarray(exponent, x.dtype))
+    one = b.asarray(1, x.dtype)
+    special = {
+        0.5: lambda: b.sqrt(x),
+        -0.5: lambda: b.true_divide(one, b.sqrt(x)),
+        2: lambda: b.multiply(x, x),
+        3: lambda: b.multiply(b.multiply(x, x), x),
+        -1: lambda: b.true_divide(one, x),
+        -2: lambda: b.true_divide(one, b.multiply(x, x)),
+    }.get(exponent)
+    return special() if special is not None else b.power(x, b.asarray(exponent, x.dtype))
+
+
 class PowScalar(Op):
     """d(x^p) = p x^(p-1) dx, for a constant exponent p."""
 
@@ -200,7 +219,7 @@ class PowScalar(Op):
     def forward(ctx, b, x, exponent):
         ctx.save_for_backward(x)
         ctx.exponent = exponent
-        return b.power(x, b.asarray(exponent, x.dtype))
+        return _scalar_power(b, x, exponent)
 
     @staticmethod
     def backward(ctx, grad):
