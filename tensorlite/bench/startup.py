@@ -6,7 +6,7 @@ Each script below runs in a fresh Python process, with ``NUMBA_CACHE_DIR`` point
 times itself from before ``import tensorlite``:
 
 - ``cold``: every CPU kernel used once in float32 and float64, forward and backward (convolution by im2col, by
-  the direct loops at kernel sizes 5x5 and 3x3, and depthwise; max and average pooling; batch norm);
+  Winograd, by the direct loops at kernel sizes 5x5 and 3x3, and depthwise; max and average pooling; batch norm);
 - ``cold, again``: the same script once more, the cache now filled: loading instead of compiling;
 - ``warm``: ``import tensorlite`` and one forward pass of the MNIST lesson's network at batch 64.
 
@@ -29,12 +29,13 @@ for dtype in (np.float32, np.float64):
     def tensor(*shape):
         return tl.tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True)
 
-    x, grey = tensor(2, 4, 9, 9), tensor(2, 1, 9, 9)
+    x, grey, wide = tensor(2, 4, 9, 9), tensor(2, 1, 9, 9), tensor(2, 32, 6, 6)
     convolutions = [
         (x, tensor(6, 4, 3, 3), {}),                 # direct, 3x3
         (grey, tensor(6, 1, 5, 5), {}),              # direct, 5x5
         (x, tensor(6, 4, 3, 3), {"stride": 2}),      # im2col + GEMM
         (x, tensor(4, 1, 3, 3), {"groups": 4}),      # depthwise
+        (wide, tensor(4, 32, 3, 3), {}),             # Winograd
     ]
     for inp, weight, options in convolutions:
         F.conv2d(inp, weight, tensor(weight.shape[0]), padding=1, **options).sum().backward()

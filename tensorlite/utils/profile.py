@@ -47,7 +47,7 @@ class ProfileRow:
     name: str  # "conv1", "(functional)" or "(loss)"
     kind: str  # the module's class (Conv2d), or the op's (MaxPool2d) for functional rows and the loss
     input_shape: tuple
-    route: str  # the kernel that ran: 'direct', 'im2col + GEMM', 'depthwise', 'GEMM (BLAS)', 'Numba loop', ...
+    route: str  # the kernel that ran: 'direct', 'winograd', 'im2col + GEMM', 'depthwise', 'GEMM (BLAS)', ...
     forward_ms: float = 0.0
     backward_ms: float = 0.0
     forward_flops: int = None  # None: memory-bound ops, not counted
@@ -173,8 +173,8 @@ def _route(op, args):
             return "reference"
         from ..backends.cpu.conv import conv2d_route
 
-        x, weight, stride, groups = args[0], args[1], args[3], args[6]
-        return conv2d_route(x.shape, weight.shape, pair(stride), groups)
+        x, weight, stride, dilation, groups = args[0], args[1], args[3], args[5], args[6]
+        return conv2d_route(x.shape, weight.shape, pair(stride), pair(dilation), groups)
     if name == "MatMul":
         return "GEMM (BLAS)"
     if name in ("MaxPool2d", "AvgPool2d", "BatchNorm"):

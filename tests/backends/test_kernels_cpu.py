@@ -220,7 +220,7 @@ def test_conv2d_direct_and_im2col_paths_match_the_reference(monkeypatch, window,
     """Stride-1 convolutions run direct up to DIRECT_MAX_WINDOW values per window and on im2col + GEMM
     beyond it; both paths, forward and backward, against the reference."""
     monkeypatch.setattr(conv, "DIRECT_MAX_WINDOW", window)
-    assert (conv.conv2d_route(x_shape, w_shape, (1, 1), 1) == "direct") == bool(window)
+    assert (conv.conv2d_route(x_shape, w_shape, (1, 1), dilation, 1) == "direct") == bool(window)
     rng = np.random.default_rng(1)
     x, w, b = array(rng, x_shape, dtype), array(rng, w_shape, dtype), array(rng, w_shape[:1], dtype)
     args = ((1, 1), padding, dilation, 1)
@@ -234,14 +234,18 @@ def test_conv2d_direct_and_im2col_paths_match_the_reference(monkeypatch, window,
     assert grad_x is None
 
 
-def test_the_first_mnist_convolution_runs_direct_and_the_second_on_gemms():
+def test_each_convolution_takes_its_route():
     route = conv.conv2d_route
-    assert route((64, 1, 28, 28), (10, 1, 5, 5), (1, 1), 1) == "direct"             # a 25-value window
-    assert route((64, 10, 12, 12), (20, 10, 5, 5), (1, 1), 1) == "im2col + GEMM"    # 250 values
-    assert route((64, 1, 28, 28), (10, 1, 5, 5), (2, 2), 1) == "im2col + GEMM"      # stride 2
-    assert route((8, 4, 28, 28), (4, 2, 3, 3), (1, 1), 2) == "im2col + GEMM"        # groups
-    assert route((8, 4, 28, 28), (8, 4, 1, 1), (1, 1), 1) == "im2col + GEMM"        # a 1x1 kernel: its columns are its input
-    assert route((8, 64, 56, 56), (64, 1, 3, 3), (1, 1), 64) == "depthwise"         # one input channel per group
+    assert route((64, 1, 28, 28), (10, 1, 5, 5), (1, 1), (1, 1), 1) == "direct"             # a 25-value window
+    assert route((64, 10, 12, 12), (20, 10, 5, 5), (1, 1), (1, 1), 1) == "im2col + GEMM"    # 250 values
+    assert route((64, 1, 28, 28), (10, 1, 5, 5), (2, 2), (1, 1), 1) == "im2col + GEMM"      # stride 2
+    assert route((8, 4, 28, 28), (4, 2, 3, 3), (1, 1), (1, 1), 2) == "im2col + GEMM"        # groups
+    assert route((8, 4, 28, 28), (8, 4, 1, 1), (1, 1), (1, 1), 1) == "im2col + GEMM"        # 1x1: columns = input
+    assert route((8, 64, 56, 56), (64, 1, 3, 3), (1, 1), (1, 1), 64) == "depthwise"         # one channel per group
+    assert route((8, 64, 56, 56), (64, 64, 3, 3), (1, 1), (1, 1), 1) == "winograd"          # a ResNet's 3x3
+    assert route((8, 64, 56, 56), (64, 64, 3, 3), (1, 1), (2, 2), 1) == "im2col + GEMM"     # dilated
+    assert route((8, 64, 56, 56), (64, 64, 3, 3), (2, 2), (1, 1), 1) == "im2col + GEMM"     # stride 2
+    assert route((8, 20, 56, 56), (64, 20, 3, 3), (1, 1), (1, 1), 1) == "im2col + GEMM"     # 20 channels
 
 
 def test_a_nan_input_spoils_only_the_weight_gradients_it_reaches():
@@ -251,7 +255,7 @@ def test_a_nan_input_spoils_only_the_weight_gradients_it_reaches():
     x[0, 0, 0, 0] = np.nan
     weight, grad_out = np.ones((1, 1, 2, 3), np.float32), np.ones((1, 1, 6, 6), np.float32)
     args = ((1, 1), (1, 2), (2, 2), 1)  # stride, padding, dilation, groups: 'same' for a dilated 2x3 kernel
-    assert conv.conv2d_route(x.shape, weight.shape, (1, 1), 1) == "direct"
+    assert conv.conv2d_route(x.shape, weight.shape, (1, 1), (2, 2), 1) == "direct"
     _, grad_weight, _ = conv.conv2d_backward(grad_out, x, weight, *args)
     _, expected, _ = ref.conv2d_backward(grad_out, x, weight, *args)
     np.testing.assert_array_equal(np.isnan(grad_weight), np.isnan(expected))
@@ -444,12 +448,108 @@ def test_batch_norm_matches_torch(shape, dtype):
         assert_close(got, want, dtype)
 
 
-@pytest.mark.parametrize("chunk_bytes, kept", [(conv.CHUNK_BYTES, ["columns"]), (1, [])],
+# ------------------------------------------------------------------------------------- the Winograd route
+
+@st.composite
+def winograd_cases(draw):
+    """3x3 convolutions with stride 1 and at least WINOGRAD_MIN_CHANNELS input channels: odd and even outputs,
+    paddings 0 to 2."""
+    padding = draw(pairs(0, 2))
+    size = tuple(max(1, 3 - 2 * p) + draw(st.integers(0, 5)) for p in padding)
+    x_shape = (draw(st.integers(1, 3)), conv.WINOGRAD_MIN_CHANNELS + draw(st.integers(0, 4))) + size
+    return x_shape, (draw(st.integers(1, 5)), x_shape[1], 3, 3), ((1, 1), padding, (1, 1), 1)
+
+
+@SWEEP
+@given(winograd_cases(), dtypes, layouts, st.booleans(), st.booleans(), st.integers(0, 2**32 - 1))
+def test_winograd_matches_reference(case, dtype, layout, with_bias, input_grad, seed):
+    x_shape, w_shape, args = case
+    assert conv.conv2d_route(x_shape, w_shape, (1, 1), (1, 1), 1) == "winograd"
+    rng = np.random.default_rng(seed)
+    x, w = array(rng, x_shape, dtype, layout), array(rng, w_shape, dtype)
+    bias = array(rng, w_shape[:1], dtype) if with_bias else None
+    out = fast.conv2d_forward(x, w, bias, *args)
+    assert_close(out, ref.conv2d_forward(as64(x), as64(w), as64(bias), *args), dtype)
+    grad_out = array(rng, out.shape, dtype, layout)
+    got = fast.conv2d_backward(grad_out, x, w, *args, input_grad=input_grad)
+    expected = ref.conv2d_backward(as64(grad_out), as64(x), as64(w), *args)
+    assert (got[0] is None) == (not input_grad)
+    for got_grad, expected_grad in zip(got, expected):
+        if got_grad is not None:
+            assert_close(got_grad, expected_grad, dtype)
+
+
+@pytest.mark.parametrize("chunk_bytes, kept", [(scratch.CHUNK_BYTES, ["tiles"]), (1, [])],
+                         ids=["one chunk", "one image per chunk"])
+def test_winograd_over_chunks_and_with_the_forward_tiles(monkeypatch, chunk_bytes, kept):
+    """The batch in one chunk or one image at a time; with a workspace, forward leaves its transformed tiles
+    for backward when the batch is one chunk, and backward computes from them exactly what it computes anew."""
+    monkeypatch.setattr(scratch, "CHUNK_BYTES", chunk_bytes)
+    rng = np.random.default_rng(2)
+    x, w, b = array(rng, (3, 32, 7, 6), np.float64), array(rng, (4, 32, 3, 3), np.float64), array(rng, (4,), np.float64)
+    args = ((1, 1), (1, 0), (1, 1), 1)
+    workspace = {}
+    out = fast.conv2d_forward(x, w, b, *args, workspace=workspace)
+    assert_close(out, ref.conv2d_forward(x, w, b, *args), np.float64)
+    assert list(workspace) == kept
+    grad_out = array(rng, out.shape, np.float64)
+    fresh = fast.conv2d_backward(grad_out, x, w, *args)
+    for got, from_tiles, expected in zip(fast.conv2d_backward(grad_out, x, w, *args, workspace=workspace), fresh,
+                                         ref.conv2d_backward(grad_out, x, w, *args)):
+        np.testing.assert_array_equal(got, from_tiles)
+        assert_close(got, expected, np.float64)
+    assert workspace == {}
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in matmul:RuntimeWarning")  # as NumPy warns on GEMMs
+@pytest.mark.parametrize("where", ["x", "weight", "grad_out", "bias"])
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_a_non_finite_value_reaches_only_the_values_that_read_it(where, value):
+    """Winograd's transforms spread a NaN or inf over whole tiles (inf - inf); the results then come from the
+    GEMMs, so every NaN, inf and finite value is the reference's (torch's)."""
+    rng = np.random.default_rng(3)
+    arrays = dict(x=array(rng, (2, 32, 6, 5), np.float64), weight=array(rng, (3, 32, 3, 3), np.float64),
+                  bias=array(rng, (3,), np.float64), grad_out=array(rng, (2, 3, 6, 5), np.float64))
+    arrays[where][(0,) * arrays[where].ndim] = value
+    args = ((1, 1), (1, 1), (1, 1), 1)
+    x, weight, bias, grad_out = arrays["x"], arrays["weight"], arrays["bias"], arrays["grad_out"]
+    results = (fast.conv2d_forward(x, weight, bias, *args), *fast.conv2d_backward(grad_out, x, weight, *args))
+    expected = (ref.conv2d_forward(x, weight, bias, *args), *ref.conv2d_backward(grad_out, x, weight, *args))
+    for got, want in zip(results, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)  # NaN where NaN, inf where inf
+    assert any(np.isfinite(got).any() and not np.isfinite(got).all() for got in results)
+
+
+def test_winograd_gradcheck():
+    rng = np.random.default_rng(4)
+    x, w, b = rng.standard_normal((1, 32, 3, 4)), rng.standard_normal((2, 32, 3, 3)), rng.standard_normal(2)
+    args = ((1, 1), (1, 0), (1, 1), 1)
+    assert conv.conv2d_route(x.shape, w.shape, (1, 1), (1, 1), 1) == "winograd"
+    upstream = rng.standard_normal(fast.conv2d_forward(x, w, b, *args).shape)
+    loss = lambda: (fast.conv2d_forward(x, w, b, *args) * upstream).sum()  # noqa: E731
+    for analytic, variable in zip(fast.conv2d_backward(upstream, x, w, *args), (x, w, b)):
+        np.testing.assert_allclose(analytic, numeric_gradient(loss, variable), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_winograd_matches_torch(dtype):
+    """A ResNet block's 3x3 convolution at a small size, forward and backward, against torch."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    x, w, b = array(rng, (2, 32, 9, 8), dtype), array(rng, (16, 32, 3, 3), dtype), array(rng, (16,), dtype)
+    expected, upstream, grads = torch_grads(torch, lambda *t: torch.nn.functional.conv2d(*t, padding=1), x, w, b)
+    args = ((1, 1), (1, 1), (1, 1), 1)
+    assert_close(fast.conv2d_forward(x, w, b, *args), expected, dtype)
+    for got, want in zip(fast.conv2d_backward(upstream, x, w, *args), grads):
+        assert_close(got, want, dtype)
+
+
+@pytest.mark.parametrize("chunk_bytes, kept", [(scratch.CHUNK_BYTES, ["columns"]), (1, [])],
                          ids=["one chunk", "one image per chunk"])
 def test_conv2d_backward_reuses_the_forward_columns(monkeypatch, chunk_bytes, kept):
     """With a workspace, forward leaves its im2col columns for backward when the batch is one chunk (and keeps
     nothing otherwise); backward takes them out and computes exactly what it computes from scratch."""
-    monkeypatch.setattr(conv, "CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(scratch, "CHUNK_BYTES", chunk_bytes)
     rng = np.random.default_rng(0)
     x, w, b = array(rng, (3, 2, 7, 6), np.float32), array(rng, (4, 2, 3, 3), np.float32), array(rng, (4,), np.float32)
     args = ((1, 2), (1, 0), (1, 1), 1)

@@ -80,7 +80,9 @@ def test_routes_are_the_ones_the_fast_kernels_take():
     routes = {row.name: row.route for row in result.rows}
     assert routes["conv1"] == "direct" and routes["conv2"] == "im2col + GEMM" and routes["fc"] == "GEMM (BLAS)"
     assert result.rows[1].route == "Numba loop"  # max_pool2d
-    assert conv_route(nn.Conv2d(32, 8, 3, padding=1), (2, 32, 6, 6)) == "im2col + GEMM"  # 288-value window
+    assert conv_route(nn.Conv2d(20, 8, 3, padding=1), (2, 20, 6, 6)) == "im2col + GEMM"  # 180-value window
+    assert conv_route(nn.Conv2d(32, 8, 3, padding=1), (2, 32, 6, 6)) == "winograd"
+    assert conv_route(nn.Conv2d(32, 8, 3, padding=2, dilation=2), (2, 32, 6, 6)) == "im2col + GEMM"
     assert conv_route(nn.Conv2d(3, 8, 3, stride=2), (2, 3, 9, 9)) == "im2col + GEMM"  # stride 2
     assert conv_route(nn.Conv2d(3, 8, 3), (2, 3, 9, 9)) == "direct"
     assert conv_route(nn.Conv2d(8, 8, 3, groups=8), (2, 8, 9, 9)) == "depthwise"

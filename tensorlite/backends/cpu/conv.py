@@ -7,20 +7,25 @@ column, ``cols[(c, a, b), (n, i, j)] = x_pad[n, c, i*sh + a*dh, j*sw + b*dw]`` (
 
 Keeping several images inside the columns gives BLAS one large product instead of many small ones, for the
 price of transposing the result from (C_out, n, ...) to (n, C_out, ...). The batch goes through in chunks
-of about CHUNK_BYTES of columns, so that the columns are still in cache when the GEMM reads them, and the
+of about ``scratch.CHUNK_BYTES`` of columns, so that the columns are still in cache when the GEMM reads them, and the
 chunk-sized temporaries live on scratch buffers kept between calls. The backward pass is two more GEMMs and
 col2im, the adjoint of im2col, which adds each column back onto the window it came from.
 
 Two kinds of convolution take direct Numba loops instead (GEMMs that thin waste their time): small stride-1
-windows, a network's first layers (``direct``), and depthwise convolutions (``depthwise``).
+windows, a network's first layers (``direct``), and depthwise convolutions (``depthwise``); and 3x3 stride-1
+convolutions with enough channels take Winograd's F(2x2, 3x3), 2.25x fewer multiply-adds (``winograd``).
+``conv2d_route`` decides.
 """
+import math
+
 import numba
 import numpy as np
 
 from ..geometry import conv_output_size, pair
 from .depthwise import depthwise_backward_weight, depthwise_correlate
 from .direct import direct_backward, direct_forward
-from .scratch import keep, scratch
+from .winograd import winograd_backward, winograd_forward
+from .scratch import batch_chunks, keep, scratch
 
 
 @numba.njit(cache=True)
@@ -65,15 +70,9 @@ def _pad(x, padding):
     return x_pad
 
 
-CHUNK_BYTES = 4 << 20  # columns per GEMM: 4 MiB measured faster than 2, 8, 16 or 64 on the 3x3 benchmarks
-
-
 def _chunks(x, kernel_hw, out_hw):
-    """Slices of the batch x whose im2col columns take about CHUNK_BYTES: enough work for a fast GEMM, small
-    enough to stay in the cache between im2col and the GEMM."""
-    image_bytes = x.shape[1] * kernel_hw[0] * kernel_hw[1] * out_hw[0] * out_hw[1] * x.itemsize
-    step = max(1, CHUNK_BYTES // image_bytes)
-    return [slice(start, min(start + step, x.shape[0])) for start in range(0, x.shape[0], step)]
+    """Slices of the batch x whose im2col columns take about CHUNK_BYTES (see ``scratch.batch_chunks``)."""
+    return batch_chunks(x.shape[0], x.shape[1] * math.prod(kernel_hw) * math.prod(out_hw) * x.itemsize)
 
 
 def _columns(x_pad, kernel_hw, out_hw, stride, dilation):
@@ -100,7 +99,7 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups, workspace
     x (N, C_in, H, W), weight (C_out, C_in/G, kH, kW), bias (C_out,) or None -> out (N, C_out, Ho, Wo), x's dtype.
     Optimisations: im2col in Numba, then per group one GEMM per chunk of the batch,
     w (C_out/G, K) @ cols (K, n*Ho*Wo) with K = C_in/G*kH*kW, in numpy's multithreaded BLAS; chunks of
-    about CHUNK_BYTES of columns stay in cache, on buffers kept between calls; the bias is added by the pass
+    about scratch.CHUNK_BYTES of columns stay in cache, on buffers kept between calls; the bias is added by the pass
     that transposes each chunk's result from (C_out, n, Ho*Wo) to (n, C_out, Ho*Wo). When the whole batch is
     one chunk and a ``workspace`` dict is given (backward will follow), the columns are left in it for
     conv2d_backward, which then needs no second im2col.
@@ -108,7 +107,7 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups, workspace
     weight = weight.astype(x.dtype, copy=False)
     stride, padding, dilation, out_hw = _conv_plan(x, weight, stride, padding, dilation)
     n, c_out = x.shape[0], weight.shape[0]
-    route = conv2d_route(x.shape, weight.shape, stride, groups)
+    route = conv2d_route(x.shape, weight.shape, stride, dilation, groups)
     if route == "depthwise":
         out = np.empty((n, c_out, *out_hw), dtype=x.dtype)
         x, weight = np.ascontiguousarray(x), np.ascontiguousarray(weight)
@@ -116,6 +115,14 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups, workspace
         return out if bias is None else np.add(out, bias.reshape(1, -1, 1, 1), out=out, casting="unsafe")
     if route == "direct":
         return direct_forward(_pad(x, padding), weight, bias, out_hw, dilation)
+    if route == "winograd":
+        with np.errstate(invalid="ignore", over="ignore"):  # a NaN or inf spread over tiles is thrown away below
+            out, finite = winograd_forward(x, weight, bias, padding, out_hw, workspace)
+        if finite:
+            return out
+        if workspace:
+            workspace.pop("tiles", None)
+        # A NaN or inf spreads over whole Winograd tiles; the GEMMs below give each output its own window's sum.
     w = weight.reshape(groups, c_out // groups, -1)
     bias = np.zeros((c_out, 1), x.dtype) if bias is None else bias.reshape(-1, 1)
     x_pad = _pad(x, padding)
@@ -152,7 +159,7 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, inpu
     """
     weight = weight.astype(x.dtype, copy=False)
     stride, padding, dilation, out_hw = _conv_plan(x, weight, stride, padding, dilation)
-    route = conv2d_route(x.shape, weight.shape, stride, groups)
+    route = conv2d_route(x.shape, weight.shape, stride, dilation, groups)
     if route == "depthwise":
         return _depthwise_backward(grad_out, x, weight, stride, padding, dilation, input_grad)
     if route == "direct":
@@ -161,6 +168,12 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, inpu
             return grads
         # A NaN or inf in x also meets the zeros of the wide rows' thrown-away columns (0 * inf = NaN) and can
         # spoil weight gradients it does not touch; the GEMMs below read x only inside the windows.
+    if route == "winograd":
+        with np.errstate(invalid="ignore", over="ignore"):
+            *grads, finite = winograd_backward(grad_out, x, weight, padding, input_grad, workspace)
+        if finite:
+            return tuple(grads)
+        # as in forward: a NaN or inf spread over whole tiles, or a non-finite weight (U^T dM), see winograd.py
     (h, w), (ph, pw), c_out = x.shape[2:], padding, weight.shape[0]
     w_t = weight.reshape(groups, c_out // groups, -1).transpose(0, 2, 1)
     x_pad = _pad(x, padding)
@@ -187,9 +200,10 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation, groups, inpu
 
 
 DIRECT_MAX_WINDOW = 144  # C_in * kH * kW up to which a stride-1 convolution runs direct (16 channels 3x3); see kernels.md
+WINOGRAD_MIN_CHANNELS = 32  # C_in from which a 3x3 stride-1 convolution runs by Winograd (see kernels.md)
 
 
-def conv2d_route(x_shape, weight_shape, stride, groups):
+def conv2d_route(x_shape, weight_shape, stride, dilation, groups):
     """Which loops compute a convolution of an input of ``x_shape`` (N, C_in, H, W) with a weight of
     ``weight_shape`` (C_out, C_in/groups, kH, kW): the one test conv2d_forward and conv2d_backward branch on.
 
@@ -199,16 +213,23 @@ def conv2d_route(x_shape, weight_shape, stride, groups):
       values: a network's first layers, whose im2col columns are kH*kW times their input and whose GEMMs are
       too thin for BLAS. A 1x1 kernel's columns are its input, and its GEMMs are as wide as its channels
       (8x64x56x56 -> 256: 60-111 ms forward+backward on GEMMs, 300 ms direct), so it never runs direct.
+    - "winograd": 3x3 convolutions with stride 1, dilation 1, one group and at least WINOGRAD_MIN_CHANNELS
+      input channels, the bulk of a ResNet or VGG: F(2x2, 3x3) does 2.25x fewer multiply-adds than im2col's
+      GEMMs (``winograd``); with fewer channels its GEMMs are too thin to gain from it.
     - "im2col + GEMM": everything else.
 
     (One exception: conv2d_backward on the direct route redoes the weight gradient on GEMMs when it comes out
-    non-finite, see there.)
+    non-finite, and the Winograd route redoes a result with a NaN or inf on GEMMs, see there.)
     """
     c_in_per_group, kh, kw = weight_shape[1:]
     if groups > 1 and groups == x_shape[1] and c_in_per_group == 1:
         return "depthwise"
-    if pair(stride) == (1, 1) and groups == 1 and kh * kw > 1 and c_in_per_group * kh * kw <= DIRECT_MAX_WINDOW:
+    if pair(stride) != (1, 1) or groups != 1:
+        return "im2col + GEMM"
+    if kh * kw > 1 and c_in_per_group * kh * kw <= DIRECT_MAX_WINDOW:
         return "direct"
+    if (kh, kw) == (3, 3) and pair(dilation) == (1, 1) and c_in_per_group >= WINOGRAD_MIN_CHANNELS:
+        return "winograd"
     return "im2col + GEMM"
 
 
