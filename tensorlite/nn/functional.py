@@ -11,10 +11,11 @@ import numpy as np
 
 from .. import dtypes, random
 from ..autograd.function import named, traced_as
+from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..ops.arguments import check_floating
 from ..ops.conv import conv2d, corr2d  # noqa: F401
 from ..ops.elementwise import LeakyReLU, broadcast_shapes, where
-from ..ops.loss import BinaryCrossEntropy, CrossEntropy, LogSigmoid, SmoothL1
+from ..ops.loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, LogSigmoid, SmoothL1
 from ..ops.norm import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
 from ..ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
 from ..ops.registry import FUNCTIONAL
@@ -410,18 +411,25 @@ def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction="m
         l = 1 + (pos_weight - 1) y                                         (as log(1 - σ(x)) = log σ(x) - x)
 
     The loss is computed in place of 1 - y, so it has the target's dtype (log σ(x) has the input's); weight
-    multiplies it in place too, and may not enlarge it.
+    multiplies it in place too, and may not enlarge it. The gradients are torch's own formulas (see
+    ``ops.loss.BinaryCrossEntropyWithLogits``); weight and pos_weight may not require grad, as in torch.
     """
     _check_reduction(reduction)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
     check_floating("log_sigmoid_cpu", input)
-    log_sigmoid = LogSigmoid.apply(input)
-    if pos_weight is not None:
-        log_sigmoid = log_sigmoid * ((pos_weight - 1) * target + 1)
-    loss = (1 - target).mul_(input).sub_(log_sigmoid)
-    if weight is not None:
-        loss = loss.mul_(weight)
+    for name, value in (("weight", weight), ("pos_weight", pos_weight)):
+        if value is not None and value.requires_grad and is_grad_enabled():
+            raise RuntimeError(f"The function 'binary_cross_entropy_with_logits' is not differentiable with respect "
+                               f"to argument '{name}'. This input cannot have requires_grad True.")
+    with no_grad():
+        log_sigmoid = LogSigmoid.apply(input)
+        if pos_weight is not None:
+            log_sigmoid = log_sigmoid * ((pos_weight - 1) * target + 1)
+        loss = (1 - target).mul_(input).sub_(log_sigmoid)
+        if weight is not None:
+            loss = loss.mul_(weight)
+    loss = BinaryCrossEntropyWithLogits.apply(loss, input, target, weight, pos_weight)
     return named(_reduce(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0")
 
 

@@ -5,8 +5,8 @@
 
 One forward kernel and one backward pass instead of the dozen small ops the general ``cross_entropy``
 composes (log-softmax, gather, masks, weights); the general form handles everything else. Beside it, the
-elementwise pieces of the losses whose gradients torch writes by hand: ``BinaryCrossEntropy``, ``LogSigmoid`` and
-``SmoothL1``.
+elementwise pieces of the losses whose gradients torch writes by hand: ``BinaryCrossEntropy``,
+``BinaryCrossEntropyWithLogits``, ``LogSigmoid`` and ``SmoothL1``.
 """
 import math
 
@@ -91,6 +91,45 @@ class LogSigmoid(Op):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * (-x).sigmoid()
+
+
+class BinaryCrossEntropyWithLogits(Op):
+    """The gradients of binary_cross_entropy_with_logits's elementwise loss, by torch's formulas:
+
+        d loss / d x = ((p y + 1 - y) σ(x) - p y) w          p = pos_weight, w = weight (1 when not given)
+        d loss / d y = (log σ(-x) - p log σ(x)) w
+
+    ``apply(loss, x, y, weight, pos_weight)`` returns ``loss`` as it is: the value comes from the tensor ops that
+    compute it in nn.functional (they carry torch's dtype rules), the gradients from here. At p = inf and
+    y = 1 the input's gradient is inf - inf = NaN, as torch's; differentiating the loss's own formula would
+    give an infinity there. weight and pos_weight get no gradient (torch refuses them when they require one).
+    """
+
+    node_name = "BinaryCrossEntropyWithLogitsBackward0"
+
+    @staticmethod
+    def forward(ctx, b, loss, x, y, weight, pos_weight):
+        ctx.save_for_backward(x, y, weight, pos_weight)
+        return loss
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, weight, pos_weight = ctx.saved_tensors
+        if weight is not None:
+            grad = grad * weight
+        grad_x = grad_y = None
+        if ctx.needs_input_grad[1]:
+            if pos_weight is None:
+                grad_x = (x.sigmoid() - y) * grad
+            else:
+                positive = pos_weight * y
+                grad_x = ((positive + 1 - y) * x.sigmoid() - positive) * grad
+        if ctx.needs_input_grad[2]:
+            if pos_weight is None:
+                grad_y = -x * grad
+            else:
+                grad_y = (LogSigmoid.apply(-x) - pos_weight * LogSigmoid.apply(x)) * grad
+        return None, grad_x, grad_y, None, None
 
 
 class SmoothL1(Op):

@@ -1,5 +1,6 @@
 """Losses: gradcheck in float64, values and gradients equal to torch's, stability, and torch's errors."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -161,6 +162,35 @@ def test_bce_with_logits_stable_and_exact_at_zero():
     loss.backward()
     np.testing.assert_allclose(loss.item(), 2e4 + np.log(2), rtol=1e-6)
     np.testing.assert_allclose(x.grad.numpy(), [-1.0, -0.5, 1.0])  # d/dx = sigmoid(x) - y, also at x = 0
+
+
+def test_bce_with_logits_gradients_are_torchs_at_an_infinite_pos_weight():
+    """torch's backward formula, ((p y + 1 - y) σ(x) - p y) for the logits: at pos_weight = inf and y = 1 it is
+    inf - inf = NaN (the loss's own formula would give -inf), and the target's gradient is inf."""
+    torch = torch_or_skip()
+    inputs = [np.array([1.3, 0.0, 0.01, -0.7]), np.array([0.0, 1.0, 0.51, 1.0])]
+    for reduction in ("none", "mean"):
+        check_against_torch(
+            lambda x, y: F.binary_cross_entropy_with_logits(x, y, reduction=reduction,
+                                                            pos_weight=tl.tensor([1e20, math.inf, 1.0, 2.0])),
+            lambda x, y: torch.nn.functional.binary_cross_entropy_with_logits(
+                x, y, reduction=reduction, pos_weight=torch.tensor([1e20, math.inf, 1.0, 2.0])),
+            inputs)
+    x = tl.tensor(inputs[0], requires_grad=True)
+    F.binary_cross_entropy_with_logits(x, tl.tensor(inputs[1]), pos_weight=tl.tensor([1.0, math.inf, 1.0, 1.0])
+                                       ).backward()
+    assert np.isnan(x.grad.numpy()[1]) and np.isfinite(x.grad.numpy()[[0, 2, 3]]).all()
+
+
+@pytest.mark.parametrize("argument", ["weight", "pos_weight"])
+def test_bce_with_logits_refuses_a_weight_that_requires_grad(argument):
+    x = tl.zeros(3, requires_grad=True)
+    message = (f"The function 'binary_cross_entropy_with_logits' is not differentiable with respect to argument "
+               f"'{argument}'. This input cannot have requires_grad True.")
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        F.binary_cross_entropy_with_logits(x, tl.zeros(3), **{argument: tl.ones(3, requires_grad=True)})
+    with tl.no_grad():
+        F.binary_cross_entropy_with_logits(x, tl.zeros(3), **{argument: tl.ones(3, requires_grad=True)})
 
 
 def test_bce_saturated_probabilities_cost_100_with_finite_gradient():
