@@ -3,7 +3,6 @@
 time per layer) and ``run`` (a PyTorch script on tensorlite)."""
 import argparse
 import json
-import os
 import platform
 import runpy
 import sys
@@ -27,6 +26,8 @@ def info(args):
     import tensorlite as tl
     from tensorlite.allocator import allocator_policy
     from tensorlite.backends import kernels
+    from tensorlite.backends.cpu.scratch import CHUNK_BYTES, last_level_cache_bytes
+    from tensorlite.bench.machine import describe_machine, machine_line
     from tensorlite.threads import thread_policy
 
     rows = [
@@ -34,14 +35,22 @@ def info(args):
         ("python", platform.python_version()),
         ("numpy", numpy.__version__),
         ("numba", numba.__version__),
-        ("machine", f"{platform.machine()}, {os.cpu_count()} logical CPUs"),
+        ("machine", machine_line(describe_machine())),
         ("threads", thread_policy()),
         ("allocator", allocator_policy()),
         ("kernels", kernels()),
+        ("batch chunks", _chunk_policy(CHUNK_BYTES, last_level_cache_bytes())),
         ("cuda available", _cuda_status(tl.cuda)),
     ]
     for name, value in rows:
         print(f"{name}: {value}")
+
+
+def _chunk_policy(chunk_bytes, cache_bytes):
+    """'32 MiB of temporaries per chunk (half the 260 MiB last-level cache, within 4 to 32 MiB)'."""
+    cache = f"the {cache_bytes / 2**20:.0f} MiB last-level cache" if cache_bytes else "an unknown cache size"
+    return (f"{chunk_bytes >> 20} MiB of temporaries per chunk of a convolution's batch (half {cache}, within 4 "
+            f"to 32 MiB)")
 
 
 def _cuda_status(cuda):

@@ -22,7 +22,7 @@ import sys
 import time
 
 from ..threads import store_blas_threads
-from .machine import describe_machine
+from .machine import describe_machine, machine_line
 
 LOOP_STYLES = ("inline", "function", "loader")
 BATCH_SIZE = 64
@@ -180,7 +180,7 @@ def format_blas_threads(result):
     lines.append(f"fastest: {result['blas_threads']} BLAS thread(s), applied from now on at `import tensorlite` on "
                  f"this machine (stored in {result['stored_in']}; TENSORLITE_BLAS_THREADS=N overrides it)")
     lines.append(f"function-style MNIST step, batch {BATCH_SIZE}, {result['steps']} steps, fastest of {result['runs']} "
-                 f"fresh processes; {result['machine']['cpu']}, {result['machine']['logical_cpus']} logical CPUs")
+                 f"fresh processes; {machine_line(result['machine'])}")
     return "\n".join(lines)
 
 
@@ -205,9 +205,8 @@ def format_loops(result):
         rows.append(row)
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths)) for row in rows]
-    machine = result["machine"]
     lines.append(f"{result['steps']} steps at batch {BATCH_SIZE}, fastest of {result['runs']} fresh processes per "
-                 f"library; {machine['cpu']}, {machine['logical_cpus']} logical CPUs")
+                 f"library; {machine_line(result['machine'])}")
     return "\n".join(lines)
 
 

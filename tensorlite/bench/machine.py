@@ -13,14 +13,25 @@ import numpy as np
 
 import tensorlite as tl
 
+from ..backends.cpu.scratch import CHUNK_BYTES
 from ..threads import cpu_model, thread_policy
 from .timing import fastest_in_turns
 
 
+# Variables that make a library run the kernels of an older instruction set than the processor's, as in
+# `NUMBA_CPU_NAME=haswell OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 tensorlite bench` (AVX2 on an
+# AVX-512 machine); each figure measured under them says so.
+ISA_OVERRIDES = {
+    "NUMBA_CPU_NAME": "tensorlite's Numba kernels",
+    "OPENBLAS_CORETYPE": "numpy's BLAS",
+    "ATEN_CPU_CAPABILITY": "torch's kernels",
+}
+
+
 def describe_machine(torch=None):
-    """The processor, logical CPUs, versions, thread counts and the date, as a flat dict; also
-    ``OPENBLAS_CORETYPE`` when the environment sets it, since it picks the kernels of numpy's BLAS (an AVX2
-    core type on an AVX-512 processor halves the GEMM ceiling)."""
+    """The processor, logical CPUs, versions, thread counts and the date, as a flat dict; also the
+    ISA_OVERRIDES the environment sets (an AVX2 core type for numpy's BLAS on an AVX-512 processor halves
+    its GEMM ceiling)."""
     return {
         "cpu": cpu_model(),
         "logical_cpus": os.cpu_count(),
@@ -33,9 +44,20 @@ def describe_machine(torch=None):
         "thread_policy": thread_policy(),
         "torch": torch.__version__ if torch else None,
         "torch_threads": torch.get_num_threads() if torch else None,
-        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
+        "chunk_bytes": CHUNK_BYTES,
+        "isa_overrides": {name: os.environ[name] for name in ISA_OVERRIDES if os.environ.get(name)},
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
     }
+
+
+def machine_line(machine):
+    """'<processor>, <n> logical CPUs', and the instruction sets forced by the environment, if any."""
+    line = f"{machine['cpu']}, {machine['logical_cpus']} logical CPUs"
+    overrides = machine.get("isa_overrides") or {}
+    if overrides:
+        line += "; kernels forced by " + ", ".join(f"{name}={value} ({ISA_OVERRIDES[name]})"
+                                                     for name, value in overrides.items())
+    return line
 
 
 def gemm_ceiling(size, repeat, torch=None):

@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 
 from ..utils.viz import new_figure, save_figure
+from .machine import machine_line
 from .timing import RUNS_PER_TURN
 
 LEGEND = "f+b: forward+backward. GFLOP/s: convolutions only, FLOPs counted as in tensorlite/bench/cases.py."
@@ -129,8 +130,6 @@ def format_table(report):
     torch = f", torch {m['torch']} ({m['torch_threads']} threads)" if m["torch"] else ", torch not installed"
     ceiling = ", ".join(f"{key.removesuffix('_gflops')} {three_significant(value)} GFLOP/s"
                         for key, value in gemm.items() if key.endswith("_gflops"))
-    forced = m.get("openblas_coretype")
-    coretype = f" (numpy's BLAS kernels chosen by OPENBLAS_CORETYPE={forced})" if forced else ""
     rows = [result_row(measurement) for measurement in report.measurements]
     with_torch = any(row["torch"] is not None for row in rows)
     runs = report.repeat * RUNS_PER_TURN
@@ -140,10 +139,10 @@ def format_table(report):
     else:
         times = f"times: fastest of {runs} runs, in {report.repeat} turns of {RUNS_PER_TURN} runs; ms per call"
     lines = [
-        f"machine: {m['cpu']}, {m['logical_cpus']} logical CPUs; {m['date']}",
+        f"machine: {machine_line(m)}; {m['date']}",
         f"versions: tensorlite {m['tensorlite']}, numpy {m['numpy']}, numba {m['numba']} "
         f"({m['numba_threads']} threads){torch}",
-        f"GEMM ceiling (float32 {gemm['size']}x{gemm['size']} matmul): {ceiling}{coretype}",
+        f"GEMM ceiling (float32 {gemm['size']}x{gemm['size']} matmul): {ceiling}",
         times,
     ]
     for device in dict.fromkeys(row["device"] for row in rows):

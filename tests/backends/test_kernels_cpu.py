@@ -479,6 +479,22 @@ def test_winograd_matches_reference(case, dtype, layout, with_bias, input_grad, 
             assert_close(got_grad, expected_grad, dtype)
 
 
+def test_chunks_take_half_the_last_level_cache(tmp_path, monkeypatch):
+    """Linux's cache sizes ('48K', '2048K', '8M') are read from sysfs, the largest wins, and a chunk of a batch
+    takes half of it, within 4 to 32 MiB; 4 MiB where the system does not say."""
+    for index, size in enumerate(["48K", "2048K", "8M", "oops"]):
+        (tmp_path / f"index{index}").mkdir()
+        (tmp_path / f"index{index}" / "size").write_text(size + "\n")
+    assert scratch.last_level_cache_bytes(tmp_path) == 8 << 20
+    assert scratch.last_level_cache_bytes(tmp_path / "missing") is None
+    mib = 1 << 20
+    assert [scratch.chunk_bytes_for(size) for size in (None, 2 * mib, 8 * mib, 32 * mib, 260 * mib)] == \
+        [4 * mib, 4 * mib, 4 * mib, 16 * mib, 32 * mib]
+    monkeypatch.setattr(scratch, "CHUNK_BYTES", 4 * mib)
+    assert scratch.batch_chunks(5, 3 * mib // 2) == [slice(0, 2), slice(2, 4), slice(4, 5)]
+    assert scratch.batch_chunks(2, 5 * mib) == [slice(0, 1), slice(1, 2)]  # an image bigger than a chunk: one each
+
+
 @pytest.mark.parametrize("chunk_bytes, kept", [(scratch.CHUNK_BYTES, ["tiles"]), (1, [])],
                          ids=["one chunk", "one image per chunk"])
 def test_winograd_over_chunks_and_with_the_forward_tiles(monkeypatch, chunk_bytes, kept):

@@ -67,12 +67,17 @@ def test_table_names_every_case(report):
         assert case.name in text
 
 
-def test_table_names_a_forced_openblas_core_type(report, monkeypatch):
-    """OPENBLAS_CORETYPE picks numpy's GEMM kernels, so a table measured under it says so."""
-    monkeypatch.setitem(report.machine, "openblas_coretype", "Haswell")
-    assert "chosen by OPENBLAS_CORETYPE=Haswell" in format_table(report)
-    monkeypatch.setitem(report.machine, "openblas_coretype", None)
-    assert "OPENBLAS_CORETYPE" not in format_table(report)
+def test_table_names_the_instruction_sets_forced_by_the_environment(report, monkeypatch):
+    """NUMBA_CPU_NAME, OPENBLAS_CORETYPE and ATEN_CPU_CAPABILITY pick each library's kernels, so a table measured
+    under them says so on its machine line."""
+    for name, value in {"NUMBA_CPU_NAME": "haswell", "OPENBLAS_CORETYPE": "Haswell", "ATEN_CPU_CAPABILITY": "avx2"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setitem(report.machine, "isa_overrides", describe_machine()["isa_overrides"])
+    machine = format_table(report).splitlines()[0]
+    assert ("kernels forced by NUMBA_CPU_NAME=haswell (tensorlite's Numba kernels), OPENBLAS_CORETYPE=Haswell "
+            "(numpy's BLAS), ATEN_CPU_CAPABILITY=avx2 (torch's kernels)") in machine
+    monkeypatch.setitem(report.machine, "isa_overrides", {})
+    assert "forced" not in format_table(report)
 
 
 def test_chart_is_a_png(report, tmp_path):
