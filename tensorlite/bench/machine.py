@@ -13,7 +13,6 @@ import numpy as np
 
 import tensorlite as tl
 
-from ..backends.cpu.scratch import CHUNK_BYTES
 from ..threads import cpu_model, thread_policy
 from .timing import fastest_in_turns
 
@@ -32,6 +31,10 @@ def describe_machine(torch=None):
     """The processor, logical CPUs, versions, thread counts and the date, as a flat dict; also the
     ISA_OVERRIDES the environment sets (an AVX2 core type for numpy's BLAS on an AVX-512 processor halves
     its GEMM ceiling)."""
+    # Imported here, not at the top: the timed torch processes of ``--loop`` import this module, and loading
+    # tensorlite's CPU kernels there would start Numba's OpenMP runtime before torch's (see ``bench.loops``).
+    from ..backends.cpu.scratch import CHUNK_BYTES
+
     return {
         "cpu": cpu_model(),
         "logical_cpus": os.cpu_count(),

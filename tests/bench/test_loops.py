@@ -1,5 +1,8 @@
 """``tensorlite bench --recipe mnist --loop`` and ``--threads``: the loop programs run in either library, the table
 reads right, and the measured thread count is the fastest one (timed runs take minutes: faked here)."""
+import subprocess
+import sys
+
 import pytest
 
 from tensorlite.bench import loops
@@ -24,6 +27,16 @@ def test_torch_processes_leave_malloc_alone(monkeypatch):
     assert loops.fresh_process_environment("torch")["TENSORLITE_ALLOCATOR"] == "system"
     assert "TENSORLITE_ALLOCATOR" not in loops.fresh_process_environment("tensorlite")
     assert loops.fresh_process_environment("tensorlite", TENSORLITE_BLAS_THREADS="1")["TENSORLITE_BLAS_THREADS"] == "1"
+
+
+def test_the_benchmark_modules_leave_the_cpu_kernels_unloaded():
+    """A timed torch process imports tensorlite.bench.loops; were tensorlite's CPU kernels loaded there, Numba
+    would start its OpenMP runtime (waiting passively, see backends/cpu/depthwise.py) before torch, torch would
+    share it, and its small convolutions would run up to 1.5x slower than for its own users."""
+    check = ("import sys, tensorlite.bench.loops, tensorlite.bench.harness, tensorlite.cli; "
+             "print('tensorlite.backends.cpu' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
 def test_loop_table_has_a_row_per_style_with_the_ratio():
