@@ -18,12 +18,14 @@ from .timing import fastest_in_turns
 
 
 # Variables that make a library run the kernels of an older instruction set than the processor's, as in
-# `NUMBA_CPU_NAME=haswell OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 tensorlite bench` (AVX2 on an
-# AVX-512 machine); each figure measured under them says so.
+# `NUMBA_CPU_NAME=haswell OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 tensorlite
+# bench` (AVX2 on an AVX-512 machine); each figure measured under them says so. torch needs two: ATen's own
+# kernels (pooling, batch norm) read the first, its oneDNN convolutions and GEMMs the second.
 ISA_OVERRIDES = {
     "NUMBA_CPU_NAME": "tensorlite's Numba kernels",
     "OPENBLAS_CORETYPE": "numpy's BLAS",
-    "ATEN_CPU_CAPABILITY": "torch's kernels",
+    "ATEN_CPU_CAPABILITY": "torch's ATen kernels",
+    "ONEDNN_MAX_CPU_ISA": "torch's oneDNN kernels",
 }
 
 

@@ -68,14 +68,17 @@ def test_table_names_every_case(report):
 
 
 def test_table_names_the_instruction_sets_forced_by_the_environment(report, monkeypatch):
-    """NUMBA_CPU_NAME, OPENBLAS_CORETYPE and ATEN_CPU_CAPABILITY pick each library's kernels, so a table measured
-    under them says so on its machine line."""
-    for name, value in {"NUMBA_CPU_NAME": "haswell", "OPENBLAS_CORETYPE": "Haswell", "ATEN_CPU_CAPABILITY": "avx2"}.items():
+    """NUMBA_CPU_NAME, OPENBLAS_CORETYPE, ATEN_CPU_CAPABILITY and ONEDNN_MAX_CPU_ISA pick each library's kernels,
+    so a table measured under them says so on its machine line."""
+    forced = {"NUMBA_CPU_NAME": "haswell", "OPENBLAS_CORETYPE": "Haswell", "ATEN_CPU_CAPABILITY": "avx2",
+              "ONEDNN_MAX_CPU_ISA": "AVX2"}
+    for name, value in forced.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setitem(report.machine, "isa_overrides", describe_machine()["isa_overrides"])
     machine = format_table(report).splitlines()[0]
     assert ("kernels forced by NUMBA_CPU_NAME=haswell (tensorlite's Numba kernels), OPENBLAS_CORETYPE=Haswell "
-            "(numpy's BLAS), ATEN_CPU_CAPABILITY=avx2 (torch's kernels)") in machine
+            "(numpy's BLAS), ATEN_CPU_CAPABILITY=avx2 (torch's ATen kernels), ONEDNN_MAX_CPU_ISA=AVX2 (torch's "
+            "oneDNN kernels)") in machine
     monkeypatch.setitem(report.machine, "isa_overrides", {})
     assert "forced" not in format_table(report)
 
