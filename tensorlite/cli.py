@@ -47,10 +47,11 @@ def info(args):
 
 
 def _chunk_policy(chunk_bytes, cache_bytes):
-    """'32 MiB of temporaries per chunk (half the 260 MiB last-level cache, within 4 to 32 MiB)'."""
-    cache = f"the {cache_bytes / 2**20:.0f} MiB last-level cache" if cache_bytes else "an unknown cache size"
-    return (f"{chunk_bytes >> 20} MiB of temporaries per chunk of a convolution's batch (half {cache}, within 4 "
-            f"to 32 MiB)")
+    """'32 MiB of temporaries per chunk of a convolution's batch (half the 260 MiB last-level cache, within 4 to
+    32 MiB)', or where the cache's size is unknown, '4 MiB ... (the last-level cache's size is unknown)'."""
+    why = (f"half the {cache_bytes / 2**20:.0f} MiB last-level cache, within 4 to 32 MiB" if cache_bytes
+           else "the last-level cache's size is unknown")
+    return f"{chunk_bytes >> 20} MiB of temporaries per chunk of a convolution's batch ({why})"
 
 
 def _cuda_status(cuda):

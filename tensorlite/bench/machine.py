@@ -20,7 +20,7 @@ from .timing import fastest_in_turns
 # Variables that make a library run the kernels of an older instruction set than the processor's, as in
 # `NUMBA_CPU_NAME=haswell OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 tensorlite
 # bench` (AVX2 on an AVX-512 machine); each figure measured under them says so. torch needs two: ATen's own
-# kernels (pooling, batch norm) read the first, its oneDNN convolutions and GEMMs the second.
+# kernels (pooling, batch norm) read the first, its oneDNN convolutions the second.
 ISA_OVERRIDES = {
     "NUMBA_CPU_NAME": "tensorlite's Numba kernels",
     "OPENBLAS_CORETYPE": "numpy's BLAS",
@@ -34,7 +34,8 @@ def describe_machine(torch=None):
     ISA_OVERRIDES the environment sets (an AVX2 core type for numpy's BLAS on an AVX-512 processor halves
     its GEMM ceiling)."""
     # Imported here, not at the top: the timed torch processes of ``--loop`` import this module, and loading
-    # tensorlite's CPU kernels there would start Numba's OpenMP runtime before torch's (see ``bench.loops``).
+    # tensorlite's CPU kernels there would load Numba's OpenMP runtime before torch, which would then share it
+    # (docs/kernels.md, "Threads").
     from ..backends.cpu.scratch import CHUNK_BYTES
 
     return {
