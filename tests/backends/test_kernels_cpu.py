@@ -495,28 +495,6 @@ def test_chunks_take_half_the_last_level_cache(tmp_path, monkeypatch):
     assert scratch.batch_chunks(2, 5 * mib) == [slice(0, 1), slice(1, 2)]  # an image bigger than a chunk: one each
 
 
-@pytest.mark.parametrize("chunk_bytes, kept", [(scratch.CHUNK_BYTES, ["tiles"]), (1, [])],
-                         ids=["one chunk", "one image per chunk"])
-def test_winograd_over_chunks_and_with_the_forward_tiles(monkeypatch, chunk_bytes, kept):
-    """The batch in one chunk or one image at a time; with a workspace, forward leaves its transformed tiles
-    for backward when the batch is one chunk, and backward computes from them exactly what it computes anew."""
-    monkeypatch.setattr(scratch, "CHUNK_BYTES", chunk_bytes)
-    rng = np.random.default_rng(2)
-    x, w, b = array(rng, (3, 32, 7, 6), np.float64), array(rng, (4, 32, 3, 3), np.float64), array(rng, (4,), np.float64)
-    args = ((1, 1), (1, 0), (1, 1), 1)
-    workspace = {}
-    out = fast.conv2d_forward(x, w, b, *args, workspace=workspace)
-    assert_close(out, ref.conv2d_forward(x, w, b, *args), np.float64)
-    assert list(workspace) == kept
-    grad_out = array(rng, out.shape, np.float64)
-    fresh = fast.conv2d_backward(grad_out, x, w, *args)
-    for got, from_tiles, expected in zip(fast.conv2d_backward(grad_out, x, w, *args, workspace=workspace), fresh,
-                                         ref.conv2d_backward(grad_out, x, w, *args)):
-        np.testing.assert_array_equal(got, from_tiles)
-        assert_close(got, expected, np.float64)
-    assert workspace == {}
-
-
 @pytest.mark.filterwarnings("ignore:invalid value encountered in matmul:RuntimeWarning")  # as NumPy warns on GEMMs
 @pytest.mark.parametrize("where", ["x", "weight", "grad_out", "bias"])
 @pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
@@ -560,23 +538,32 @@ def test_winograd_matches_torch(dtype):
         assert_close(got, want, dtype)
 
 
-@pytest.mark.parametrize("chunk_bytes, kept", [(scratch.CHUNK_BYTES, ["columns"]), (1, [])],
-                         ids=["one chunk", "one image per chunk"])
-def test_conv2d_backward_reuses_the_forward_columns(monkeypatch, chunk_bytes, kept):
-    """With a workspace, forward leaves its im2col columns for backward when the batch is one chunk (and keeps
-    nothing otherwise); backward takes them out and computes exactly what it computes from scratch."""
-    monkeypatch.setattr(scratch, "CHUNK_BYTES", chunk_bytes)
-    rng = np.random.default_rng(0)
-    x, w, b = array(rng, (3, 2, 7, 6), np.float32), array(rng, (4, 2, 3, 3), np.float32), array(rng, (4,), np.float32)
-    args = ((1, 2), (1, 0), (1, 1), 1)
+# (route, what forward leaves, input channels, stride, dtype): a strided 3x3 runs im2col + GEMM, a stride-1 3x3
+# with 32 input channels Winograd
+WORKSPACE_ROUTES = [("im2col + GEMM", "columns", 2, (1, 2), np.float32), ("winograd", "tiles", 32, (1, 1), np.float64)]
+
+
+@pytest.mark.parametrize("route, name, c_in, stride, dtype", WORKSPACE_ROUTES, ids=[r[0] for r in WORKSPACE_ROUTES])
+@pytest.mark.parametrize("one_chunk", [True, False], ids=["one chunk", "one image per chunk"])
+def test_backward_reuses_what_forward_left_in_the_workspace(monkeypatch, route, name, c_in, stride, dtype, one_chunk):
+    """With a workspace, forward leaves its im2col columns (or Winograd tiles) for backward when the batch is one
+    chunk, and keeps nothing when it went through one image at a time; backward takes them out and computes
+    from them exactly what it computes anew, and both equal the reference."""
+    monkeypatch.setattr(scratch, "CHUNK_BYTES", scratch.CHUNK_BYTES if one_chunk else 1)
+    rng = np.random.default_rng(2)
+    x, w, b = array(rng, (3, c_in, 7, 6), dtype), array(rng, (4, c_in, 3, 3), dtype), array(rng, (4,), dtype)
+    args = (stride, (1, 0), (1, 1), 1)
+    assert conv.conv2d_route(x.shape, w.shape, stride, (1, 1), 1) == route
     workspace = {}
     out = fast.conv2d_forward(x, w, b, *args, workspace=workspace)
-    assert_close(out, fast.conv2d_forward(x, w, b, *args), np.float32)
-    assert list(workspace) == kept
-    grad_out = array(rng, out.shape, np.float32)
+    assert_close(out, ref.conv2d_forward(as64(x), as64(w), as64(b), *args), dtype)
+    assert list(workspace) == ([name] if one_chunk else [])
+    grad_out = array(rng, out.shape, dtype)
     fresh = fast.conv2d_backward(grad_out, x, w, *args)
-    for got, expected in zip(fast.conv2d_backward(grad_out, x, w, *args, workspace=workspace), fresh):
-        np.testing.assert_array_equal(got, expected)
+    for got, anew, expected in zip(fast.conv2d_backward(grad_out, x, w, *args, workspace=workspace), fresh,
+                                   ref.conv2d_backward(as64(grad_out), as64(x), as64(w), *args)):
+        np.testing.assert_array_equal(got, anew)
+        assert_close(got, expected, dtype)
     assert workspace == {}
 
 
