@@ -153,12 +153,14 @@ def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
     return out, indices
 
 
-def max_pool2d_backward(grad_out, indices, input_shape):
+def max_pool2d_backward(grad_out, indices, input_shape, kernel_size, stride, padding, dilation):
     """Gradient of max pooling: each output's gradient goes to the input position that won,
 
         grad_x[n, c].flat[indices[n, c, i, j]] += grad_out[n, c, i, j]      (overlapping windows add up).
 
-    An index past the plane (a window whose rows all miss the input) sends its gradient nowhere.
+    An index past the plane (a window whose rows all miss the input) sends its gradient nowhere. The forward's
+    geometry (kernel_size, stride, padding, dilation) is not needed here, the indices say it all; fast backends
+    use it to pick their loops.
     """
     n, c, h, w = input_shape
     grad_x = np.zeros((n * c, h * w), dtype=grad_out.dtype)

@@ -23,12 +23,13 @@ class MaxPool2d(Op):
         out, indices = b.max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode)
         ctx.save_for_backward(indices)
         ctx.input_shape = x.shape
+        ctx.geometry = (kernel_size, stride, padding, dilation)
         return out, indices
 
     @staticmethod
     def backward(ctx, grad, grad_indices=None):
         (indices,) = ctx.saved_tensors
-        return MaxPool2dBackward.apply(grad, indices, ctx.input_shape), None, None, None, None, None
+        return MaxPool2dBackward.apply(grad, indices, ctx.input_shape, *ctx.geometry), None, None, None, None, None
 
 
 class MaxPool2dBackward(Op):
@@ -42,9 +43,9 @@ class MaxPool2dBackward(Op):
     node_name = "MaxPool2DWithIndicesBackwardBackward0"
 
     @staticmethod
-    def forward(ctx, b, grad, indices, input_shape):
+    def forward(ctx, b, grad, indices, input_shape, kernel_size, stride, padding, dilation):
         ctx.save_for_backward(indices)
-        return b.max_pool2d_backward(grad, indices, input_shape)
+        return b.max_pool2d_backward(grad, indices, input_shape, kernel_size, stride, padding, dilation)
 
     @staticmethod
     def backward(ctx, grad_grad_x):
@@ -52,7 +53,7 @@ class MaxPool2dBackward(Op):
         planes = indices.shape[0] * indices.shape[1]
         plane = arange(planes, device=indices.device).reshape(planes, 1)
         gathered = grad_grad_x.reshape(planes, -1)[plane, indices.reshape(planes, -1)]
-        return gathered.reshape(indices.shape), None, None
+        return (gathered.reshape(indices.shape),) + (None,) * 6
 
 
 class AvgPool2d(Op):

@@ -121,8 +121,8 @@ def test_max_pool2d_matches_reference(case, dtype, layout, seed):
     np.testing.assert_array_equal(indices, expected_indices)
     assert_close(out, expected_out, dtype)
     grad_out = array(rng, out.shape, dtype, layout)
-    assert_close(fast.max_pool2d_backward(grad_out, indices, x.shape),
-                 ref.max_pool2d_backward(grad_out, indices, x.shape), dtype)
+    assert_close(fast.max_pool2d_backward(grad_out, indices, x.shape, *geometry[:4]),
+                 ref.max_pool2d_backward(grad_out, indices, x.shape, *geometry[:4]), dtype)
 
 
 @SWEEP
@@ -284,10 +284,32 @@ def test_pooling_an_empty_batch(kernels):
     x = np.zeros((0, 3, 4, 4))
     out, indices = kernels.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), False)
     assert out.shape == indices.shape == (0, 3, 2, 2)
-    assert kernels.max_pool2d_backward(np.zeros(out.shape), indices, x.shape).shape == x.shape
+    assert kernels.max_pool2d_backward(np.zeros(out.shape), indices, x.shape, (2, 2), (2, 2), (0, 0), (1, 1)).shape == x.shape
     out = kernels.avg_pool2d_forward(x, (2, 2), (2, 2), (0, 0), False, True, None)
     assert out.shape == (0, 3, 2, 2)
     assert kernels.avg_pool2d_backward(out, x.shape, (2, 2), (2, 2), (0, 0), False, True, None).shape == x.shape
+
+
+@pytest.mark.parametrize("size", [(4, 6), (5, 7), (2, 3), (9, 2)])
+@pytest.mark.parametrize("ceil_mode", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool2d_2x2_windows_match_reference(size, ceil_mode, dtype):
+    """2x2 windows of stride 2 take loops of their own (_max_pool_2x2): held to the reference on even and odd sizes
+    (an odd last row or column belongs to no window, or with ceil_mode to an overhanging one, which takes the
+    general loop), with ties, -inf and NaN, on a transposed input too."""
+    rng = np.random.default_rng(sum(size) + ceil_mode)
+    x = rng.integers(-2, 2, (3, 4) + size).astype(dtype)  # small integers: many ties
+    x[rng.random(x.shape) < 0.1] = np.nan
+    x[rng.random(x.shape) < 0.1] = -np.inf
+    for layout in (x, np.ascontiguousarray(x.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)):
+        geometry = ((2, 2), (2, 2), (0, 0), (1, 1))
+        out, indices = fast.max_pool2d_forward(layout, *geometry, ceil_mode)
+        expected_out, expected_indices = ref.max_pool2d_forward(layout, *geometry, ceil_mode)
+        np.testing.assert_array_equal(indices, expected_indices)
+        np.testing.assert_array_equal(out, expected_out)
+        grad_out = rng.standard_normal(out.shape).astype(dtype)
+        np.testing.assert_array_equal(fast.max_pool2d_backward(grad_out, indices, x.shape, *geometry),
+                                      ref.max_pool2d_backward(grad_out, indices, x.shape, *geometry))
 
 
 @BACKENDS
@@ -341,7 +363,7 @@ def test_max_pool2d_gradcheck(kernels):
     out, indices = kernels.max_pool2d_forward(x, *geometry)
     upstream = rng.standard_normal(out.shape)
     loss = lambda: (kernels.max_pool2d_forward(x, *geometry)[0] * upstream).sum()  # noqa: E731
-    np.testing.assert_allclose(kernels.max_pool2d_backward(upstream, indices, x.shape),
+    np.testing.assert_allclose(kernels.max_pool2d_backward(upstream, indices, x.shape, *geometry[:4]),
                                numeric_gradient(loss, x), rtol=1e-6, atol=1e-7)
 
 
@@ -417,7 +439,8 @@ def test_max_pool2d_matches_torch(case, dtype, seed):
     np.testing.assert_array_equal(indices, expected_indices.numpy())
     _, upstream, (grad,) = torch_grads(torch, lambda t: torch.nn.functional.max_pool2d(t, dilation=dilation, **args),
                                        x)
-    assert_close(fast.max_pool2d_backward(upstream, indices, x.shape), grad, dtype)
+    geometry = (args["kernel_size"], args["stride"], args["padding"], dilation)
+    assert_close(fast.max_pool2d_backward(upstream, indices, x.shape, *geometry), grad, dtype)
 
 
 @TORCH_SWEEP

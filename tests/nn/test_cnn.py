@@ -263,7 +263,7 @@ def test_max_pool_window_wholly_in_the_padding_sends_its_gradient_nowhere():
     assert out.tolist() == [[[[float("-inf")]]]] and indices.tolist() == [[[[6]]]]
     assert x.grad.tolist() == [[[[0.0, 0.0], [0.0, 0.0]]]]
     grad_out, index = np.ones((1, 1, 1, 1), np.float32), np.array([[[[6]]]])
-    assert not reference.max_pool2d_backward(grad_out, index, (1, 1, 2, 2)).any()
+    assert not reference.max_pool2d_backward(grad_out, index, (1, 1, 2, 2), (2, 2), (1, 1), (1, 1), (3, 3)).any()
 
 
 def test_pooling_output_too_small():

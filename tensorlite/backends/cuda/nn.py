@@ -219,8 +219,9 @@ def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
     return out, indices
 
 
-def max_pool2d_backward(grad_out, indices, input_shape):
-    """grad_x[n, c].flat[indices[n, c, i, j]] += grad_out[n, c, i, j]. Launch: one thread per grad_out element,
+def max_pool2d_backward(grad_out, indices, input_shape, kernel_size, stride, padding, dilation):
+    """grad_x[n, c].flat[indices[n, c, i, j]] += grad_out[n, c, i, j] (the geometry is not needed: the indices say
+    where each gradient goes). Launch: one thread per grad_out element,
     1-D grid; overlapping windows can pick one input twice, so the adds are atomic."""
     grad_x = zeros(tuple(input_shape), grad_out.dtype)
     plane_out, plane_in = grad_out.shape[2] * grad_out.shape[3], input_shape[2] * input_shape[3]
