@@ -1,5 +1,5 @@
 """The ``reference`` kernel set for the CPU: the CPU backend with every neural-network kernel replaced by the
-plain NumPy one from ``reference`` (convolution, pooling, batch norm, softmax, log_softmax, sigmoid).
+plain NumPy one from ``reference`` (convolution, pooling, batch norm, softmax, log_softmax, relu's backward, sigmoid).
 
 The array functions (creation, elementwise math, reductions, layout, matmul) are the CPU backend's own: they
 are NumPy calls already. ``backend_for`` returns this module under ``TENSORLITE_KERNELS=reference`` or after
@@ -17,6 +17,7 @@ from .reference import (  # noqa: F401 - the neural-network kernels, in place of
     log_softmax,
     max_pool2d_backward,
     max_pool2d_forward,
+    relu_backward,
     sigmoid,
     softmax,
 )

@@ -1,5 +1,5 @@
 """Reference kernels: slow, obviously-correct NumPy versions of the neural-network kernels (convolution,
-pooling, batch norm, softmax, log_softmax, sigmoid).
+pooling, batch norm, softmax, log_softmax, relu's backward, sigmoid).
 
 They are the test oracle for the fast backends, the code the tutorial quotes and, under
 ``TENSORLITE_KERNELS=reference``, the CPU's kernels (see ``cpu_reference``), so each one is a direct
@@ -289,6 +289,12 @@ def log_softmax(x, axis):
     with m = max_j x_j: the same value, and no exp can overflow."""
     shifted = x - x.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def relu_backward(grad, out):
+    """The gradient of out = relu(x): grad where out > 0, else 0. Written with out <= 0 picking the zeros, so that
+    an out of NaN passes its gradient on, as torch's threshold_backward does."""
+    return np.where(out <= 0, np.zeros((), grad.dtype), grad)
 
 
 def sigmoid(x):

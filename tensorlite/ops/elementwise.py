@@ -498,8 +498,25 @@ class ReLU(Op):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        # [not out <= 0] rather than [out > 0]: a NaN passes its gradient on, as torch's threshold_backward does
-        return GradMask.apply(grad, out, logical_not(out <= 0).to(grad.dtype))
+        return ReLUGrad.apply(grad, out)
+
+
+class ReLUGrad(Op):
+    """relu's backward, torch's threshold_backward: grad where out > 0, else 0 (an out of NaN passes its gradient
+    on), one backend kernel. Linear in grad (its own gradient is ReLUGrad again) and piecewise constant in out
+    (derivative zero), as GradMask."""
+
+    node_name = "ThresholdBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, b, grad, out):
+        ctx.save_for_backward(out)
+        return b.relu_backward(grad, out)
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        (out,) = ctx.saved_tensors
+        return ReLUGrad.apply(grad_grad, out), zeros_like(grad_grad) if ctx.needs_input_grad[1] else None
 
 
 @register("relu", inplace=True)

@@ -74,7 +74,7 @@ def test_the_reference_set_is_the_cpu_backend_with_reference_nn_kernels():
     backend's own function (so a fast kernel added without a reference one fails here)."""
     assert NN_KERNELS == ["avg_pool2d_backward", "avg_pool2d_forward", "batch_norm_backward", "batch_norm_forward",
                           "conv2d_backward", "conv2d_forward", "log_softmax", "max_pool2d_backward",
-                          "max_pool2d_forward", "sigmoid", "softmax"]
+                          "max_pool2d_forward", "relu_backward", "sigmoid", "softmax"]
     tl.use_kernels("reference")
     backend = backend_for(CPU)
     for name in NN_KERNELS:

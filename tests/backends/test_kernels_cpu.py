@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tensorlite.backends import reference as ref
 from tensorlite.backends.geometry import pool_output_size
-from tensorlite.backends.cpu import conv, norm, pool, scratch
+from tensorlite.backends.cpu import activation, conv, norm, pool, scratch
 
 pytestmark = pytest.mark.fast_kernels  # the fast kernels called directly: the same tests under either kernel set
 
@@ -22,7 +22,8 @@ fast = SimpleNamespace(
     max_pool2d_forward=pool.max_pool2d_forward, max_pool2d_backward=pool.max_pool2d_backward,
     avg_pool2d_forward=pool.avg_pool2d_forward, avg_pool2d_backward=pool.avg_pool2d_backward,
     batch_norm_forward=norm.batch_norm_forward,
-    batch_norm_backward=norm.batch_norm_backward)
+    batch_norm_backward=norm.batch_norm_backward,
+    relu_backward=activation.relu_backward)
 
 BACKENDS = pytest.mark.parametrize("kernels", [ref, fast], ids=["reference", "cpu"])
 TOLERANCE = {np.float32: dict(rtol=1e-4, atol=1e-5), np.float64: dict(rtol=1e-10, atol=1e-10)}
@@ -310,6 +311,23 @@ def test_max_pool2d_2x2_windows_match_reference(size, ceil_mode, dtype):
         grad_out = rng.standard_normal(out.shape).astype(dtype)
         np.testing.assert_array_equal(fast.max_pool2d_backward(grad_out, indices, x.shape, *geometry),
                                       ref.max_pool2d_backward(grad_out, indices, x.shape, *geometry))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_backward_matches_reference(dtype):
+    """Zeros where out <= 0 whatever the gradient (inf and NaN included), the gradient where out > 0 or is NaN; on
+    a transposed gradient and a broadcast one too."""
+    rng = np.random.default_rng(5)
+    out = np.maximum(rng.standard_normal((3, 4, 5)), 0).astype(dtype)
+    out[0, 0, :2] = np.nan
+    grad = rng.standard_normal(out.shape).astype(dtype)
+    grad.flat[rng.choice(grad.size, 12, replace=False)] = [np.inf, -np.inf, np.nan] * 4
+    for g in (grad, np.ascontiguousarray(grad.transpose(2, 1, 0)).transpose(2, 1, 0), np.broadcast_to(grad[:1], grad.shape)):
+        got = fast.relu_backward(g, out)
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, ref.relu_backward(g, out))
+    np.testing.assert_array_equal(ref.relu_backward(np.full(3, np.inf, dtype), np.array([-1, 0, np.nan], dtype)),
+                                  [0, 0, np.inf])
 
 
 @BACKENDS

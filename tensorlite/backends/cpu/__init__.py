@@ -54,7 +54,7 @@ from numpy import (  # noqa: F401 - re-exported kernels
     zeros,
 )
 
-from .activation import log_softmax, sigmoid, softmax  # noqa: F401
+from .activation import log_softmax, relu_backward, sigmoid, softmax  # noqa: F401
 from .conv import conv2d_backward, conv2d_forward  # noqa: F401
 from .norm import batch_norm_backward, batch_norm_forward  # noqa: F401
 from .pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward  # noqa: F401

@@ -36,6 +36,7 @@ from .elementwise import (  # noqa: F401,E402
     negative,
     not_equal,
     power,
+    relu_backward,
     sigmoid,
     sign,
     sin,

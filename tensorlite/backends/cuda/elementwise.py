@@ -174,6 +174,12 @@ def where(condition, a, b):
     return _launch_broadcast(_where_kernel, dtype, [to_device(condition, np.bool_), a, b])
 
 
+def relu_backward(grad, out):
+    """relu's backward: grad where out > 0, else 0 (an out of NaN passes its gradient on, as torch's
+    threshold_backward); one where launch."""
+    return where(less_equal(out, 0), np.zeros((), grad.dtype), grad)
+
+
 def clip(a, lo, hi):
     """min(max(a, lo), hi); a bound of None is not applied."""
     out = a
