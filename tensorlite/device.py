@@ -67,7 +67,7 @@ def check_same_device(*tensors):
     """Raise torch's error when the tensors (None entries skipped) do not all live on one device."""
     devices = [t.device for t in tensors if t is not None]
     for other in devices[1:]:
-        if other != devices[0]:
+        if other is not devices[0] and other != devices[0]:
             raise RuntimeError(
                 f"Expected all tensors to be on the same device, but found at least two devices, {devices[0]} and "
                 f"{other}!"

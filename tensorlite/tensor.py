@@ -856,4 +856,5 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     return _new(lambda b, s, d: b.eye(s[0], s[1], dtype=d), shape, dtype, device, requires_grad)
 
 
+_function._Tensor = Tensor  # what Function.apply wraps arrays in (function.py cannot import this module)
 from . import ops, random  # noqa: E402  (ops and random build on Tensor)

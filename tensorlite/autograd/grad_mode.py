@@ -9,6 +9,14 @@ def is_grad_enabled():
     return getattr(_state, "enabled", True)
 
 
+def swap_grad_enabled(mode):
+    """Set grad mode to ``mode`` and return the mode it had: the cheap form of ``with no_grad():`` for the one
+    place that switches it around every op (``Function.apply``), which restores it in a ``finally``."""
+    previous = getattr(_state, "enabled", True)
+    _state.enabled = mode
+    return previous
+
+
 class _GradMode:
     """Context manager and decorator that sets grad mode inside and restores the previous mode after."""
 

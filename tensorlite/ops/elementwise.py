@@ -75,11 +75,16 @@ def promote(a, b):
         raise TypeError(f"expected at least one Tensor operand, got {type(a).__name__} and {type(b).__name__}")
     dtype = result_type(a, b)
     if not isinstance(a, Tensor):
-        return scalar_tensor(dtypes.scalar_to(a, dtype), dtype=dtype, device=b.device), b.to(dtype)
+        return scalar_tensor(dtypes.scalar_to(a, dtype), dtype=dtype, device=b.device), _cast(b, dtype)
     if not isinstance(b, Tensor):
-        return a.to(dtype), scalar_tensor(dtypes.scalar_to(b, dtype), dtype=dtype, device=a.device)
+        return _cast(a, dtype), scalar_tensor(dtypes.scalar_to(b, dtype), dtype=dtype, device=a.device)
     check_same_device(a, b)
-    return a.to(dtype), b.to(dtype)
+    return _cast(a, dtype), _cast(b, dtype)
+
+
+def _cast(a, dtype):
+    """``a.to(dtype)``, without parsing ``to``'s arguments for the usual operand that has the dtype already."""
+    return a if a.dtype is dtype else a.to(dtype)
 
 
 _USE_NOT = "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
