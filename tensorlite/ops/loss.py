@@ -17,8 +17,9 @@ from ..autograd.grad_mode import is_grad_enabled
 
 class CrossEntropy(Op):
     """loss = -scale * sum_n log_softmax(logits)_n[t_n]; d loss / d logits = (softmax(logits) - onehot(t)) * scale,
-    scale = 1/N ('mean') or 1 ('sum'). With ``create_graph`` the softmax is recomputed from the logits, so that the
-    gradient can be differentiated again in the logits and in grad_out."""
+    scale = 1/N ('mean') or 1 ('sum'). Forward computes that gradient for grad_out = 1 on the arrays it has at hand,
+    so that a plain backward is one product; with ``create_graph`` the softmax is recomputed from the logits, so
+    that the gradient can be differentiated again in the logits and in grad_out."""
 
     node_name = "NllLossBackward0"
 
@@ -27,17 +28,21 @@ class CrossEntropy(Op):
         n = logits.shape[0]
         rows = b.arange(0, n, 1, dtype=dtypes.int64.numpy)
         log_probs = b.log_softmax(logits, 1)
-        onehot = b.index_add(logits.shape, (rows, target), b.ones((n,), dtype=logits.dtype), logits.dtype)
-        ctx.save_for_backward(logits, log_probs, onehot)
         ctx.scale = 1.0 / n if reduction == "mean" else 1.0
+        scale = b.asarray(ctx.scale, logits.dtype)
+        if ctx.records_graph:
+            onehot = b.index_add(logits.shape, (rows, target), b.ones((n,), dtype=logits.dtype), logits.dtype)
+            unit_grad = b.multiply(b.subtract(b.exp(log_probs), onehot), scale)
+            ctx.save_for_backward(logits, onehot, unit_grad)
         picked = b.getitem(log_probs, (rows, target))
-        return b.multiply(b.sum(picked), b.asarray(-ctx.scale, logits.dtype))
+        return b.negative(b.multiply(b.sum(picked), scale))
 
     @staticmethod
     def backward(ctx, grad):
-        logits, log_probs, onehot = ctx.saved_tensors
-        probs = logits.softmax(1) if is_grad_enabled() else log_probs.exp()
-        return (probs - onehot) * (grad * ctx.scale), None, None
+        logits, onehot, unit_grad = ctx.saved_tensors
+        if is_grad_enabled():
+            return (logits.softmax(1) - onehot) * (grad * ctx.scale), None, None
+        return unit_grad * grad, None, None
 
 
 class BinaryCrossEntropy(Op):
