@@ -478,9 +478,17 @@ class Tensor:
         return self
 
     # ----------------------------------------------------------------- in-place ops
-    def _arithmetic_(self, kernel, other):
-        """self <- self <op> other in place, ``kernel`` naming the backend function: a graph node when autograd
-        records it, else the backend computes straight from the storage (optimiser steps, running statistics)."""
+    def _arithmetic_(self, kernel, other, alpha=1):
+        """self <- self <op> alpha * other in place, ``kernel`` naming the backend function: a graph node when
+        autograd records it, else the backend computes straight from the storage (optimiser steps, running
+        statistics). ``alpha`` scales a float ``other`` of this tensor's dtype inside the op, as torch's
+        ``add_(other, alpha=...)`` does (an optimiser's ``param.add_(grad, alpha=-lr)``); any other alpha * other
+        is a product of its own first."""
+        if isinstance(alpha, float) and not ops.elementwise.result_type(self, other).is_floating_point:
+            raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+        if alpha != 1 and not (type(alpha) in (int, float) and isinstance(other, Tensor) and other.dtype is self.dtype
+                               and self.dtype.is_floating_point):
+            other, alpha = other * alpha, 1
         if kernel == "subtract":
             ops.elementwise.refuse_bool_subtraction(self, other)
 
@@ -493,17 +501,21 @@ class Tensor:
             if isinstance(other, Tensor):
                 check_same_device(self, other)
                 value = self._backend.astype(other._array, result.numpy)
+                if alpha != 1:
+                    value = self._backend.multiply(value, dtypes.scalar_to(alpha, result))
             else:
                 value = dtypes.scalar_to(other, result)
             self._store(getattr(self._backend, kernel)(self._array, value))
 
-        return self._inplace(_OPERATOR_OF_KERNEL[kernel], other, write=write)
+        operator_ = _OPERATOR_OF_KERNEL[kernel]
+        compute = operator_ if alpha == 1 else lambda this, that: operator_(this, that * alpha)
+        return self._inplace(compute, other, write=write)
 
     def add_(self, other, alpha=1):
-        return self._arithmetic_("add", other if alpha == 1 else other * alpha)
+        return self._arithmetic_("add", other, alpha)
 
     def sub_(self, other, alpha=1):
-        return self._arithmetic_("subtract", other if alpha == 1 else other * alpha)
+        return self._arithmetic_("subtract", other, alpha)
 
     def mul_(self, other):
         return self._arithmetic_("multiply", other)

@@ -137,6 +137,34 @@ def test_inplace_methods():
     assert x.tolist() == [1.0, 2.0, 3.0]
 
 
+@pytest.mark.parametrize("method", ["add_", "sub_"])
+@pytest.mark.parametrize("alpha", [-0.3, 2, 1])
+def test_inplace_add_with_alpha_is_torchs(method, alpha):
+    """alpha * other inside the op, recorded or not (an optimiser's update, and a graph through it), and an
+    int tensor scaled by an int alpha; an int tensor with a float alpha is refused as in torch."""
+    torch = torch_or_skip()
+    rng = np.random.default_rng(7)
+    base, other = rng.standard_normal((2, 3)).astype(np.float32), rng.standard_normal((3,)).astype(np.float32)
+    for lib in (tl, torch):
+        x, y = lib.tensor(base.copy()), lib.tensor(other)
+        with lib.no_grad():
+            getattr(x, method)(y, alpha=alpha)
+        a, b = lib.tensor(base, requires_grad=True), lib.tensor(other, requires_grad=True)
+        z = a * 1.5
+        getattr(z, method)(b, alpha=alpha)
+        (z * z).sum().backward()
+        ints = lib.tensor([1, 2, 3])
+        getattr(ints, method)(lib.tensor([4, 5, 6]), alpha=2 if alpha == 2 else 1)
+        if lib is tl:
+            got = (x.numpy(), z.detach().numpy(), a.grad.numpy(), b.grad.numpy(), ints.tolist())
+        else:
+            expected = (x.numpy(), z.detach().numpy(), a.grad.numpy(), b.grad.numpy(), ints.tolist())
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-6, atol=1e-6)
+    with pytest.raises(RuntimeError, match="For integral input tensors, argument alpha must not be a floating point"):
+        getattr(tl.tensor([1, 2]), method)(tl.tensor([1, 2]), alpha=0.5)
+
+
 def test_inplace_float_into_int_is_refused():
     x = tl.zeros(3, dtype=tl.int64)
     with pytest.raises(RuntimeError, match="can't be cast to the desired output type Long"):
