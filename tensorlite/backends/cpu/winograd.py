@@ -192,6 +192,17 @@ def _pad_to_tiles(x, padding, grid):
     return x_pad
 
 
+def _on_tiles(grad_out, grid, dtype):
+    """grad_out (N, C_out, Ho, Wo) as the (N, C_out, 2*Th, 2*Tw) that the tiles cover, C-contiguous in dtype: itself
+    when Ho and Wo are even, else with a zero last row or column."""
+    n, c_out, ho, wo = grad_out.shape
+    if (ho, wo) == (2 * grid[0], 2 * grid[1]):
+        return np.ascontiguousarray(grad_out, dtype=dtype)
+    padded = np.zeros((n, c_out, 2 * grid[0], 2 * grid[1]), dtype=dtype)
+    padded[:, :, :ho, :wo] = grad_out
+    return padded
+
+
 def _chunks(x, grid):
     """Slices of the batch x whose transformed tiles, 16 * C_in * Th * Tw values per image, take about
     scratch.CHUNK_BYTES."""
@@ -243,15 +254,15 @@ def winograd_backward(grad_out, x, weight, padding, input_grad, workspace=None):
     adjoint input transform.
     """
     (n, c_in, h, w), c_out, grid, (ph, pw) = x.shape, weight.shape[0], _tile_grid(grad_out.shape[2:]), padding
-    x_pad, kernel_tiles = _pad_to_tiles(x, padding, grid), _kernel_tiles(weight)
-    grad_tiles = np.zeros((n, c_out, 2 * grid[0], 2 * grid[1]), dtype=x.dtype)  # grad_out, odd edges padded
-    grad_tiles[:, :, :grad_out.shape[2], :grad_out.shape[3]] = grad_out
-    grad_x_pad = np.zeros(x_pad.shape, dtype=x.dtype) if input_grad else None
+    kernel_tiles, grad_tiles = _kernel_tiles(weight), _on_tiles(grad_out, grid, x.dtype)
+    x_pad = None  # padded only if forward left no tiles
+    grad_x_pad = np.zeros((n, c_in, 2 * grid[0] + 2, 2 * grid[1] + 2), dtype=x.dtype) if input_grad else None
     grad_kernel_tiles = np.zeros((16, c_out, c_in), dtype=x.dtype)
     finite, no_bias = bool(np.isfinite(weight).all()), np.zeros(c_out, x.dtype)
     for chunk in _chunks(x, grid):
         tiles = workspace.pop("tiles", None) if workspace else None  # left by forward when it was one chunk
         if tiles is None:
+            x_pad = _pad_to_tiles(x, padding, grid) if x_pad is None else x_pad
             tiles = scratch("tiles", (4, 4, c_in, len(range(n)[chunk]), *grid), x.dtype)
             _input_tiles(x_pad[chunk], tiles, False)
         products = scratch("products", (4, 4, c_out) + tiles.shape[3:], x.dtype)
