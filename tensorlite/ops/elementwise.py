@@ -431,7 +431,7 @@ tanh, sigmoid = _floating_math("tanh", Tanh), _floating_math("sigmoid", Sigmoid)
 class GradMask(Op):
     """grad * mask, for a backward formula whose factor ``mask`` is piecewise constant in ``source``:
     differentiable in grad, and in source with derivative zero, so that with ``create_graph`` the result requires
-    grad whenever source does (torch's relu, leaky_relu and abs backwards behave so)."""
+    grad whenever source does (torch's leaky_relu and abs backwards behave so; relu's is ReLUGrad)."""
 
     node_name = "MaskedBackwardBackward0"
 

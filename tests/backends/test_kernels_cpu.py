@@ -285,7 +285,8 @@ def test_pooling_an_empty_batch(kernels):
     x = np.zeros((0, 3, 4, 4))
     out, indices = kernels.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), False)
     assert out.shape == indices.shape == (0, 3, 2, 2)
-    assert kernels.max_pool2d_backward(np.zeros(out.shape), indices, x.shape, (2, 2), (2, 2), (0, 0), (1, 1)).shape == x.shape
+    geometry = ((2, 2), (2, 2), (0, 0), (1, 1))
+    assert kernels.max_pool2d_backward(np.zeros(out.shape), indices, x.shape, *geometry).shape == x.shape
     out = kernels.avg_pool2d_forward(x, (2, 2), (2, 2), (0, 0), False, True, None)
     assert out.shape == (0, 3, 2, 2)
     assert kernels.avg_pool2d_backward(out, x.shape, (2, 2), (2, 2), (0, 0), False, True, None).shape == x.shape
@@ -322,7 +323,8 @@ def test_relu_backward_matches_reference(dtype):
     out[0, 0, :2] = np.nan
     grad = rng.standard_normal(out.shape).astype(dtype)
     grad.flat[rng.choice(grad.size, 12, replace=False)] = [np.inf, -np.inf, np.nan] * 4
-    for g in (grad, np.ascontiguousarray(grad.transpose(2, 1, 0)).transpose(2, 1, 0), np.broadcast_to(grad[:1], grad.shape)):
+    transposed = np.ascontiguousarray(grad.transpose(2, 1, 0)).transpose(2, 1, 0)
+    for g in (grad, transposed, np.broadcast_to(grad[:1], grad.shape)):
         got = fast.relu_backward(g, out)
         assert got.dtype == dtype
         np.testing.assert_array_equal(got, ref.relu_backward(g, out))
