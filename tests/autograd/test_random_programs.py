@@ -4,6 +4,8 @@
 hand-written ones whose torch outcome is pinned here, so that the harness itself is checked too. The long run:
 ``python -m tests.autograd.programs --count 50000 --seed 0``.
 """
+import random
+
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -11,7 +13,9 @@ torch = pytest.importorskip("torch")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 
 import tensorlite as tl  # noqa: E402
-from tests.autograd.programs import Program, compare, programs, report, run, seeded_program  # noqa: E402
+from tests.autograd.programs import (  # noqa: E402
+    Program, ProgramBuilder, compare, programs, report, run, seeded_program,
+)
 
 BLOCKS, BLOCK_SIZE, SHOWN = 20, 100, 3
 X = "n0 = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)"
@@ -54,6 +58,19 @@ HAND_WRITTEN = {  # name: (program, torch's outcome: values and leaves' .grad by
         1,
     ),
 }
+
+
+SHARED_GRADS = Program(
+    (
+        "n0 = lib.tensor([[1.76, 1.31, -0.89]], dtype=lib.float64, requires_grad=True)",
+        "n1 = lib.tensor([[-0.95], [-1.0], [0.05]], dtype=lib.float64, requires_grad=True)",
+        "w0 = lib.tensor([1.03, 1.9, 0.39], dtype=lib.float64)",
+        "loss = ((n0.squeeze(0) + n1.reshape(-1)) * w0).sum()",
+        "loss.backward(retain_graph=True)",
+        "loss.backward()",
+    ),
+    ("n0", "n1"),
+)
 
 
 def torch_result(outcome, name):
@@ -106,6 +123,42 @@ def test_drawn_programs_match_torch(program):
     mismatch = compare(program)
     if mismatch:
         pytest.fail(report(program, mismatch), pytrace=False)
+
+
+def test_gradients_torch_shares_between_leaves_are_not_compared():
+    """torch hands both leaves views of one gradient array, so its second backward adds each share into both: 3x
+    one pass's gradient. tensorlite gives the sum of the two passes, and the harness does not count torch's."""
+    expected, actual = run(SHARED_GRADS, torch), run(SHARED_GRADS, tl)
+    assert expected.grads_share_memory and not actual.grads_share_memory
+    assert torch_result(expected, "n0.grad")[0] == pytest.approx([3.09, 5.7, 1.17])
+    assert torch_result(actual, "n0.grad")[0] == pytest.approx([2.06, 3.8, 0.78])
+    assert [row[0] for row in torch_result(actual, "n1.grad")] == pytest.approx([2.06, 3.8, 0.78])
+    assert compare(SHARED_GRADS) is None
+
+
+def test_a_write_gives_grad_to_its_history_not_to_tensors_detached_from_it():
+    """The generator's model of requires_grad after an in-place write with a value that requires grad: the
+    target's base and views require grad; a tensor detached from them does not, and views of it stay plain views,
+    written into by no program (torch's rule for those, once their base gains a history, depends on whether
+    .grad_fn was read)."""
+    builder = ProgramBuilder(random.Random(0))
+    builder.leaf()
+    leaf = builder.nodes[0]
+    builder.derive(f"{leaf.name}.detach()", leaf.shape, leaf.bound, False, leaf, detached=True)
+    detached = builder.nodes[1]
+    builder.view_of(detached, f"{detached.name}.unsqueeze(0)", (1, *detached.shape))
+    view = builder.nodes[2]
+    builder.derive(f"{detached.name}.detach()", leaf.shape, leaf.bound, False, detached, detached=True)
+    twice_detached = builder.nodes[3]
+    builder.view_of(twice_detached, f"{twice_detached.name}.unsqueeze(0)", (1, *leaf.shape))
+    plain_view = builder.nodes[4]
+    assert builder.write(f"{view.name}.mul_({leaf.name})", view, 4.0, True)
+    assert detached.requires_grad and view.requires_grad
+    assert not twice_detached.requires_grad and not plain_view.requires_grad and plain_view.plain_view
+    builder.view_of(twice_detached, f"{twice_detached.name}.unsqueeze(-1)", (*leaf.shape, 1))
+    assert builder.nodes[5].plain_view  # still a view of a tensor without history
+    assert {node.storage for node in builder.nodes} == {leaf.storage}
+    assert builder.write_target() not in (plain_view, leaf)
 
 
 def test_torch_matches_itself():
