@@ -1,0 +1,250 @@
+"""Random small CNNs trained a few steps in tensorlite and in torch from the same weights: the whole-program check of
+the CNN layers, as ``tests/autograd/programs.py`` is for autograd.
+
+A network is a list of layers written as torch-style constructor calls, drawn so that every shape is valid:
+convolutions (any stride, padding, 'same', dilation, groups, depthwise, with or without bias; 32-channel 3x3 ones that
+take the Winograd route), max and average pooling (padding, ceil_mode, count_include_pad), BatchNorm2d,
+activations (ReLU in place or not, LeakyReLU, Tanh, Sigmoid, Softplus), residual blocks x + conv(x), adaptive average
+pooling, then Flatten and Linear to 3 classes. Both libraries build it with the same weights, train it three steps
+of SGD (momentum, weight decay, Nesterov drawn too) on one batch with cross-entropy, and evaluate it in eval mode;
+every loss, every parameter and buffer after training, and the eval output must agree, in float64 tightly and in
+float32 within the fast kernels' rounding. Where torch raises (an in-place ReLU over an output that Tanh or Sigmoid
+saved for backward) tensorlite must raise at the same step. The long run:
+
+    python -m tests.nn.networks --count 2000 --seed 0
+"""
+import argparse
+import random
+import sys
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+import tensorlite as tl
+from tensorlite.backends.geometry import conv_output_size
+
+STEPS, CLASSES = 3, 3
+TOLERANCES = {"float64": dict(rtol=1e-7, atol=1e-9), "float32": dict(rtol=2e-3, atol=2e-4)}
+
+
+@dataclass(frozen=True)
+class Network:
+    """What ``build`` makes and ``train`` runs: the input's shape, the layers as code, the optimiser's settings."""
+
+    input_shape: tuple
+    layers: tuple
+    optimizer: str
+    dtype: str
+    seed: int
+
+    def listing(self):
+        layers = "\n".join(f"    {layer}," for layer in self.layers)
+        return (f"# network of seed {self.seed}, {self.dtype}, input {self.input_shape}\n"
+                f"model = nn.Sequential(\n{layers}\n)\noptimizer = {self.optimizer}")
+
+
+def pool_output_size(n, kernel, stride, padding, ceil_mode):
+    """torch's pooling output size: ceil mode keeps a last window that starts inside the input or its left padding."""
+    span = n + 2 * padding - kernel
+    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    return out - 1 if ceil_mode and (out - 1) * stride >= n + padding else out
+
+
+class NetworkBuilder:
+    """Draws layers from ``rng``, keeping the (channels, height, width) they leave."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.layers = []
+
+    def draw(self, input_shape):
+        self.batch, self.shape = input_shape[0], input_shape[1:]
+        for _ in range(self.rng.randint(1, 5)):
+            kind = self.rng.choice([self.conv, self.conv, self.wide_conv, self.max_pool, self.avg_pool,
+                                    self.batch_norm, self.activation, self.activation, self.residual])
+            kind()
+        if self.rng.random() < 0.3 and min(self.shape[1:]) >= 2:
+            size = self.rng.choice([1, 2])
+            self.layers.append(f"nn.AdaptiveAvgPool2d({size})")
+            self.shape = (self.shape[0], size, size)
+        c, h, w = self.shape
+        self.layers += ["nn.Flatten()", f"nn.Linear({c * h * w}, {CLASSES})"]
+        return tuple(self.layers)
+
+    def conv(self, c_out=None, kernel=None, stride=None, dilation=None, groups=None):
+        c_in, h, w = self.shape
+        rng = self.rng
+        if groups is None:
+            if rng.random() < 0.2:  # depthwise, with a depth multiplier
+                groups, c_out = c_in, c_in * rng.choice([1, 2])
+            else:
+                c_out = c_out or rng.randint(1, 6)
+                groups = rng.choice([g for g in (1, 2, 3) if c_in % g == 0 and c_out % g == 0])
+        kernel = kernel or (rng.choice([1, 2, 3, 5]), rng.choice([1, 2, 3]))
+        stride = stride or rng.choice([1, 1, 2, (2, 1)])
+        dilation = dilation or rng.choice([1, 1, 2])
+        strides = (stride, stride) if isinstance(stride, int) else stride
+        if strides == (1, 1) and rng.random() < 0.3:
+            padding, out_hw = "'same'", (h, w)
+        else:
+            padding = rng.randint(0, kernel[0] // 2 + 1)
+            out_hw = tuple(conv_output_size(n, k, s, padding, dilation) for n, k, s in zip((h, w), kernel, strides))
+            if min(out_hw) < 1:
+                return
+        bias = rng.random() < 0.7
+        self.layers.append(f"nn.Conv2d({c_in}, {c_out}, kernel_size={kernel}, stride={stride}, padding={padding}, "
+                           f"dilation={dilation}, groups={groups}, bias={bias})")
+        self.shape = (c_out, *out_hw)
+
+    def wide_conv(self):
+        """A 1x1 convolution to 32 channels, then a 3x3 one from them: the Winograd route."""
+        if max(self.shape[1:]) > 8:
+            return
+        self.conv(c_out=32, kernel=(1, 1), stride=1, dilation=1, groups=1)
+        self.conv(c_out=self.rng.randint(1, 4), kernel=(3, 3), stride=1, dilation=1, groups=1)
+
+    def pool(self, kind, extra):
+        c, h, w = self.shape
+        kernel = self.rng.choice([2, 2, 3])
+        stride = self.rng.choice([None, 1, 2])
+        padding = self.rng.randint(0, kernel // 2)
+        ceil_mode = self.rng.random() < 0.3
+        out_hw = tuple(pool_output_size(n, kernel, stride or kernel, padding, ceil_mode) for n in (h, w))
+        if min(out_hw) < 1 or kernel > min(h, w) + 2 * padding:
+            return
+        self.layers.append(f"nn.{kind}({kernel}, stride={stride}, padding={padding}, ceil_mode={ceil_mode}{extra})")
+        self.shape = (c, *out_hw)
+
+    def max_pool(self):
+        self.pool("MaxPool2d", "")
+
+    def avg_pool(self):
+        self.pool("AvgPool2d", f", count_include_pad={self.rng.random() < 0.5}")
+
+    def batch_norm(self):
+        """Only over 8 values per channel or more: over fewer, pooling can make a channel constant, which torch
+        normalises to +-2e-14 rather than 0, and an activation's kink there (LeakyReLU's slope at 0) then flips."""
+        if self.batch * self.shape[1] * self.shape[2] < 8:
+            return
+        self.layers.append(f"nn.BatchNorm2d({self.shape[0]}, affine={self.rng.random() < 0.7})")
+
+    def activation(self):
+        self.layers.append(self.rng.choice(["nn.ReLU()", "nn.ReLU(inplace=True)", "nn.LeakyReLU(0.1)", "nn.Tanh()",
+                                            "nn.Sigmoid()", "nn.Softplus()"]))
+
+    def residual(self):
+        c = self.shape[0]
+        self.layers.append(f"Residual(nn.Conv2d({c}, {c}, kernel_size=3, padding=1))")
+
+
+def random_network(seed, dtype):
+    rng = random.Random(seed)
+    input_shape = (rng.randint(1, 3), rng.randint(1, 4), rng.randint(4, 10), rng.randint(4, 10))
+    layers = NetworkBuilder(rng).draw(input_shape)
+    momentum = rng.choice([0.0, 0.9])
+    nesterov = momentum > 0 and rng.random() < 0.3
+    optimizer = (f"optim.SGD(model.parameters(), lr=0.05, momentum={momentum}, "
+                 f"weight_decay={rng.choice([0.0, 1e-3])}, nesterov={nesterov})")
+    return Network(input_shape, layers, optimizer, dtype, seed)
+
+
+def build(lib, network):
+    """The network's model and optimiser in ``lib`` (torch or tensorlite)."""
+    nn = lib.nn
+
+    class Residual(nn.Module):
+        def __init__(self, conv):
+            super().__init__()
+            self.conv = conv
+
+        def forward(self, x):
+            return x + self.conv(x)
+
+    namespace = {"nn": nn, "optim": lib.optim, "Residual": Residual}
+    model = nn.Sequential(*(eval(layer, namespace) for layer in network.layers))
+    model = model.to(getattr(lib, network.dtype))
+    namespace["model"] = model
+    return model, eval(network.optimizer, namespace)
+
+
+def train(lib, network, weights, images, targets):
+    """Train ``STEPS`` steps, then evaluate: {"loss 0": ..., "eval output": ..., parameter and buffer names: ...}
+    as NumPy arrays, or the step that raised and the exception."""
+    model, optimizer = build(lib, network)
+    model.load_state_dict({name: lib.tensor(value) for name, value in weights.items()})
+    x, y = lib.tensor(images), lib.tensor(targets)
+    results = {}
+    step = "build"
+    warnings.filterwarnings("ignore", "Using padding='same' with even kernel lengths")
+    try:
+        for i in range(STEPS):
+            step = f"step {i}"
+            optimizer.zero_grad()
+            loss = lib.nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            optimizer.step()
+            results[f"loss {i}"] = loss.detach().numpy()
+        step = "eval"
+        model.eval()
+        with lib.no_grad():
+            results["eval output"] = model(x).numpy()
+    except Exception as error:  # noqa: BLE001 - where it raises, and what, is the result
+        return step, error
+    results.update({name: value.detach().numpy() for name, value in model.state_dict().items()})
+    return results
+
+
+def compare(network):
+    """The first difference between tensorlite and torch on ``network``, or None."""
+    torch.manual_seed(network.seed)
+    reference_model, _ = build(torch, network)
+    weights = {name: value.numpy().copy() for name, value in reference_model.state_dict().items()}
+    rng = np.random.default_rng(network.seed)
+    images = rng.standard_normal(network.input_shape).astype(network.dtype)
+    targets = rng.integers(0, CLASSES, network.input_shape[0])
+    expected = train(torch, network, weights, images, targets)
+    actual = train(tl, network, weights, images, targets)
+    if isinstance(expected, tuple) or isinstance(actual, tuple):
+        (where, want), (got_where, got) = (result if isinstance(result, tuple) else (None, None)
+                                           for result in (expected, actual))
+        same_kind = type(want) is type(got) or isinstance(want, RuntimeError) and isinstance(got, RuntimeError)
+        if where == got_where and same_kind:
+            return None
+        return f"torch raised at {where} {want!r}; tensorlite at {got_where} {got!r}"
+    for name, want in expected.items():
+        got = actual.get(name)
+        if got is None or got.shape != want.shape:
+            return f"{name}: torch {want.shape}, tensorlite {None if got is None else got.shape}"
+        if not np.allclose(got, want, equal_nan=True, **TOLERANCES[network.dtype]):
+            return f"{name}: max |difference| {np.max(np.abs(got - want)):.3g}\n  torch: {want}\n  tensorlite: {got}"
+    return None
+
+
+def report(network, mismatch):
+    return f"{mismatch}\n{network.listing()}"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=500, help="networks per dtype")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the first network; the rest follow on")
+    parser.add_argument("--show", type=int, default=3, help="failing networks to print")
+    args = parser.parse_args(argv)
+    failures = []
+    seeds = range(args.seed, args.seed + args.count)
+    for seed, dtype in tqdm([(s, d) for s in seeds for d in TOLERANCES], desc="networks", unit="network"):
+        network = random_network(seed, dtype)
+        mismatch = compare(network)
+        if mismatch:
+            failures.append(report(network, mismatch))
+    print(f"networks trained: {len(seeds) * len(TOLERANCES)}; mismatches: {len(failures)}")
+    for failure in failures[:args.show]:
+        print("\n" + failure)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

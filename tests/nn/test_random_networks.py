@@ -1,0 +1,37 @@
+"""Random small CNNs trained in tensorlite and in torch from the same weights (tests/nn/networks.py): 3 steps of SGD,
+then eval; every loss, parameter, buffer and the eval output must agree, in float64 and in float32. 120 networks
+here, in blocks (a failure names its seeds); the long run: ``python -m tests.nn.networks --count 2000 --seed 0``."""
+import pytest
+
+pytest.importorskip("torch")
+
+from tests.nn.networks import TOLERANCES, compare, random_network, report  # noqa: E402
+
+BLOCKS, BLOCK_SIZE, SHOWN = 3, 20, 3
+
+
+@pytest.mark.parametrize("dtype", sorted(TOLERANCES))
+@pytest.mark.parametrize("first_seed", range(0, BLOCKS * BLOCK_SIZE, BLOCK_SIZE))
+def test_random_networks_train_as_in_torch(first_seed, dtype):
+    failures = []
+    for seed in range(first_seed, first_seed + BLOCK_SIZE):
+        network = random_network(seed, dtype)
+        mismatch = compare(network)
+        if mismatch:
+            failures.append(report(network, mismatch))
+    if failures:
+        shown = "\n\n".join(failures[:SHOWN])
+        pytest.fail(f"{len(failures)} of {BLOCK_SIZE} networks differ from torch; the first:\n\n{shown}", pytrace=False)
+
+
+def test_the_harness_finds_a_wrong_gradient(monkeypatch):
+    """With relu's backward passing every gradient through (no mask), networks with a ReLU are caught, those whose
+    ReLU meets a negative input (not after Sigmoid or Softplus, and not where both libraries raise)."""
+    import tensorlite as tl
+    from tensorlite.backends import backend_for
+
+    networks = [random_network(seed, "float64") for seed in range(40)]
+    with_relu = [network for network in networks if any("ReLU(" in layer for layer in network.layers)]
+    monkeypatch.setattr(backend_for(tl.device("cpu")), "relu_backward", lambda grad, out: grad.copy())
+    caught = [network for network in with_relu if compare(network)]
+    assert len(caught) >= 3, (len(caught), len(with_relu))
