@@ -474,8 +474,15 @@ class Tensor:
     def clone(self):
         return ops.shape.Clone.apply(self)
 
+    def is_contiguous(self):
+        """Whether the elements lie in row-major order with no gaps, as torch's; a GPU array that stands for a
+        permuted or sliced view (a copied view) counts as not contiguous."""
+        return not self._copied_view and self._backend.is_contiguous(self._array)
+
     def contiguous(self):
-        return self
+        """This tensor when it is contiguous, else a contiguous copy of it (a new tensor, as in torch: writes into
+        ``x.t().contiguous()`` leave ``x`` alone)."""
+        return self if self.is_contiguous() else self.clone()
 
     # ----------------------------------------------------------------- in-place ops
     def _arithmetic_(self, kernel, other, alpha=1):

@@ -118,6 +118,51 @@ def test_data_shares_storage_for_manual_gradient_steps():
     assert w.requires_grad and w.is_leaf
 
 
+# name: (the op that may copy, whether torch's result shares x's storage)
+COPY_OR_VIEW = {
+    "index tensor": (lambda lib, x: x[lib.tensor([1, 0, 1])], False),
+    "index list": (lambda lib, x: x[:, [2, 0]], False),
+    "bool mask": (lambda lib, x: x[x > 0], False),
+    "reshape that must copy": (lambda lib, x: x.t().reshape(-1), False),
+    "flatten that must copy": (lambda lib, x: x.t().flatten(), False),
+    "contiguous of a transpose": (lambda lib, x: x.t().contiguous(), False),
+    "reshape that can view": (lambda lib, x: x.reshape(-1), True),
+    "contiguous of a contiguous tensor": (lambda lib, x: x.contiguous(), True),
+    "basic index": (lambda lib, x: x[1:, ::2], True),
+}
+
+
+@pytest.mark.parametrize("name", COPY_OR_VIEW)
+def test_writes_into_a_copy_leave_the_source_alone_and_into_a_view_reach_it(name):
+    """A gather, or a reshape or contiguous() that had to copy, is a new tensor in torch: an in-place op on it must
+    not change x, nor x's gradient. A view's write reaches x."""
+    make, shares = COPY_OR_VIEW[name]
+    start = np.array([[1.0, -2.0, 3.0], [-4.0, 5.0, -6.0]])
+    x = tl.tensor(start)
+    make(tl, x).mul_(10)
+    changed = not np.array_equal(x.numpy(), start)
+    assert changed == shares
+    leaf = tl.tensor(start, requires_grad=True)
+    x = leaf * 1
+    out = make(tl, x)
+    out.mul_(3)
+    (x.sum() + out.sum()).backward()
+    torch = pytest.importorskip("torch")
+    torch_leaf = torch.tensor(start, requires_grad=True)
+    torch_x = torch_leaf * 1
+    torch_out = make(torch, torch_x)
+    torch_out.mul_(3)
+    (torch_x.sum() + torch_out.sum()).backward()
+    np.testing.assert_array_equal(x.detach().numpy(), torch_x.detach().numpy())
+    np.testing.assert_array_equal(leaf.grad.numpy(), torch_leaf.grad.numpy())
+
+
+def test_is_contiguous_as_torch():
+    x = tl.ones(2, 3)
+    assert x.is_contiguous() and not x.t().is_contiguous() and x.t().contiguous().is_contiguous()
+    assert not x[:, ::2].is_contiguous() and x[1:].is_contiguous()
+
+
 def test_inplace_on_leaf_that_requires_grad_is_refused():
     w = tl.ones(2, requires_grad=True)
     with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place operation"):

@@ -35,6 +35,20 @@ class Reshape(Op):
         return grad.reshape(ctx.shape), None, None
 
 
+class ReshapeCopy(Reshape):
+    """``x.reshape(shape)`` where the layout cannot take the shape without a copy: a new tensor, as in torch, so
+    that an in-place op on the result leaves ``x`` alone (``x.t().reshape(-1).add_(1)`` changes nothing in ``x``)."""
+
+    is_view = False
+    node_name = "UnsafeViewBackward0"
+
+    @staticmethod
+    def forward(ctx, b, x, shape):
+        ctx.shape = x.shape
+        out = b.reshape(x, shape)
+        return b.copy(out) if b.shares_memory(out, x) else out  # (the GPU's arrays always reshape as views)
+
+
 def reshape(x, shape, view=False):
     """``shape`` may hold one -1, inferred from the number of elements. With ``view`` (``x.view(shape)``), a
     layout the new shape cannot be laid over without a copy is torch's error."""
@@ -47,7 +61,11 @@ def reshape(x, shape, view=False):
     if math.prod(shape) != x.numel() or any(n < 0 for n in shape):
         raise RuntimeError(f"shape '{list(_size(shape))}' is invalid for input of size {x.numel()}")
     shape = tuple(shape)
-    return x if shape == x.shape else Reshape.apply(x, shape, view)
+    if shape == x.shape:
+        return x
+    if view or not x._copied_view and x._backend.can_view(x._array, shape):
+        return Reshape.apply(x, shape, view)
+    return ReshapeCopy.apply(x, shape)
 
 
 def _sizes_argument(name, parameter, sizes):
@@ -334,12 +352,18 @@ def getitem(input, index):
     split = split_selects(index)
     if split is not None:  # torch's order: the ints first
         return input[split[0]][split[1]]
-    return Index.apply(input, index)
+    return take(input, index)
+
+
+def take(x, index):
+    """``x[index]`` for a backend index: a view of ``x`` when the index is basic (``Index``), a new tensor when it
+    holds an array (``AdvancedIndex``), as in torch."""
+    return (Index if is_basic_index(index) else AdvancedIndex).apply(x, index)
 
 
 class Index(Op):
-    """``x[index]``; the gradient is scattered back, adding up where an element was picked twice.
-    A basic index (ints and slices) gives a view of ``x``, as in torch."""
+    """``x[index]`` with a basic index (ints, slices, None, Ellipsis): a view of ``x``, as in torch. The gradient is
+    scattered back, adding up where an element was picked twice (with AdvancedIndex)."""
 
     is_view = True
 
@@ -356,6 +380,14 @@ class Index(Op):
         return IndexAdd.apply(grad, ctx.shape, ctx.index), None
 
 
+class AdvancedIndex(Index):
+    """``x[index]`` with an int or bool array in the index: a gather into a new tensor, not a view, so that an
+    in-place op on the result leaves ``x`` alone (``x[[0, 1]].relu_()`` changes nothing in ``x``, as in torch)."""
+
+    is_view = False
+    node_name = "IndexBackward0"
+
+
 class IndexAdd(Op):
     """Zeros of ``shape`` with ``values`` added at ``[index]`` (repeats add up): the backward of ``x[index]``.
     Its own backward picks the gradient at ``index`` again, so indexing can be differentiated twice."""
@@ -369,7 +401,7 @@ class IndexAdd(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return Index.apply(grad, ctx.index), None, None
+        return take(grad, ctx.index), None, None
 
 
 class IndexPut(Op):
@@ -388,13 +420,13 @@ class IndexPut(Op):
     @staticmethod
     def backward(ctx, grad):
         grad_x = IndexPut.apply(grad, ctx.index, 0) if ctx.needs_input_grad[0] else None
-        grad_value = Index.apply(grad, ctx.index) if ctx.needs_input_grad[2] else None
+        grad_value = take(grad, ctx.index) if ctx.needs_input_grad[2] else None
         return grad_x, None, grad_value
 
 
 def check_index_put(x, index, value):
     """torch's errors unless ``value`` broadcasts to the shape that ``x[index]`` selects and has ``x``'s dtype."""
-    target = tuple(Index.apply(x.detach(), index).shape)
+    target = tuple(take(x.detach(), index).shape)
     try:
         fits = broadcast_shapes(target, value.shape) == target
     except RuntimeError:

@@ -102,6 +102,11 @@ def has_internal_overlap(array):
     return array.size > 1 and builtins.any(stride == 0 and n > 1 for stride, n in zip(array.strides, array.shape))
 
 
+def is_contiguous(array):
+    """Whether ``array``'s elements lie in row-major order with no gaps (torch's ``is_contiguous``)."""
+    return array.flags.c_contiguous
+
+
 def can_view(array, shape):
     """Whether ``array`` can take ``shape`` without a copy (the condition of torch's ``view``)."""
     try:

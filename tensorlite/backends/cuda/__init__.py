@@ -60,6 +60,7 @@ from .layout import (  # noqa: F401,E402
     getitem,
     has_internal_overlap,
     index_add,
+    is_contiguous,
     ones,
     pad,
     reshape,

@@ -294,6 +294,11 @@ def can_view(array, shape):
     return True
 
 
+def is_contiguous(array):
+    """Always: arrays on the GPU are contiguous (a tensor that stands for a permuted view is a copied view)."""
+    return True
+
+
 def has_internal_overlap(array):
     """Never: arrays on the GPU are contiguous (``broadcast_to`` copies)."""
     return False
