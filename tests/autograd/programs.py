@@ -4,9 +4,9 @@ A program is a tuple of Python statements over ``lib``, which is ``torch`` or ``
 
 - 2-4 float64 leaves that require grad, of shapes (3,), (2, 3), (3, 1), (1, 3), (2, 3, 4);
 - 2-20 ops, any earlier node reusable as an operand: unary ops and scalar arithmetic, binary ops with
-  broadcasting, residual adds, reductions, views, reshape, expand, cat/stack, clone, detach, constants computed
-  under no_grad, in-place ops and setitem (on intermediates, through views, on leaves, on expanded tensors),
-  and in-place updates of leaves under no_grad after ops may have saved them;
+  broadcasting, residual adds, reductions, views, reshape, expand, gathers by index tensors, cat/stack, clone,
+  detach, constants computed under no_grad, in-place ops and setitem (on intermediates, through views, on
+  leaves, on expanded tensors), and in-place updates of leaves under no_grad after ops may have saved them;
 - an ending over 1-3 roots: backward on their weighted sum (once, or twice with or without retain_graph), or
   ``lib.autograd.grad`` with grad_outputs and allow_unused (optionally create_graph, then backward through
   the gradients).
@@ -120,6 +120,7 @@ SCALARS = (3, 0.5, -1.5)
 STEP_WEIGHTS = {  # how often each kind of step is tried; a kind that does not fit the nodes so far is redrawn
     "unary": 4, "binary": 4, "residual": 2, "reduce": 2, "view": 3, "reshape": 1, "expand": 1, "cat": 1,
     "stack": 1, "clone": 1, "detach": 1, "no_grad_constant": 1, "in_place": 3, "setitem": 2, "leaf_update": 1,
+    "gather": 1,
 }
 
 
@@ -341,6 +342,17 @@ class ProgramBuilder:
         """The same storage out of the graph: writes through it are allowed, and bump the version torch checks."""
         x = self.operand()
         return self.derive(f"{x.name}.detach()", x.shape, x.bound, False, x, overlapping=x.overlapping, detached=True)
+
+    def gather(self):
+        """``x[lib.tensor([...])]`` along a random dim, indices repeated or not: a new tensor, never a view, so
+        writes into it must leave ``x`` alone."""
+        x = self.operand()
+        if not x.shape:
+            return False
+        dim = self.rng.randint(0, len(x.shape) - 1)
+        rows = [self.rng.randint(0, x.shape[dim] - 1) for _ in range(self.rng.randint(1, 3))]
+        code = f"{x.name}[{':, ' * dim}lib.tensor({rows})]"
+        return self.derive(code, x.shape[:dim] + (len(rows),) + x.shape[dim + 1 :], x.bound, x.requires_grad)
 
     # ------------------------------------------------------------------ views
     def view(self):
