@@ -27,6 +27,14 @@ import tensorlite as tl
 from tensorlite.backends.geometry import conv_output_size
 
 STEPS, CLASSES = 3, 3
+LOSSES = (  # written over the network's output, the class targets y and the float targets t (both libraries' F)
+    "F.cross_entropy(out, y)",
+    "F.cross_entropy(out, y, label_smoothing=0.1)",
+    "F.nll_loss(F.log_softmax(out, dim=1), y)",
+    "F.mse_loss(out, t)",
+    "F.l1_loss(out, t)",
+    "F.smooth_l1_loss(out, t)",
+)
 TOLERANCES = {"float64": dict(rtol=1e-7, atol=1e-9), "float32": dict(rtol=2e-3, atol=2e-4)}
 
 
@@ -37,13 +45,14 @@ class Network:
     input_shape: tuple
     layers: tuple
     optimizer: str
+    loss: str
     dtype: str
     seed: int
 
     def listing(self):
         layers = "\n".join(f"    {layer}," for layer in self.layers)
         return (f"# network of seed {self.seed}, {self.dtype}, input {self.input_shape}\n"
-                f"model = nn.Sequential(\n{layers}\n)\noptimizer = {self.optimizer}")
+                f"model = nn.Sequential(\n{layers}\n)\noptimizer = {self.optimizer}\nloss = {self.loss}")
 
 
 def pool_output_size(n, kernel, stride, padding, ceil_mode):
@@ -54,17 +63,20 @@ def pool_output_size(n, kernel, stride, padding, ceil_mode):
 
 
 class NetworkBuilder:
-    """Draws layers from ``rng``, keeping the (channels, height, width) they leave."""
+    """Draws layers from ``rng``, keeping the (channels, height, width) they leave; normalisation layers only if
+    ``normalise``."""
 
-    def __init__(self, rng):
+    def __init__(self, rng, normalise):
         self.rng = rng
+        self.normalise = normalise
         self.layers = []
 
     def draw(self, input_shape):
         self.batch, self.shape = input_shape[0], input_shape[1:]
         for _ in range(self.rng.randint(1, 5)):
             kind = self.rng.choice([self.conv, self.conv, self.wide_conv, self.max_pool, self.avg_pool,
-                                    self.batch_norm, self.activation, self.activation, self.residual])
+                                    self.batch_norm, self.other_norm, self.upsample, self.activation,
+                                    self.activation, self.residual])
             kind()
         if self.rng.random() < 0.3 and min(self.shape[1:]) >= 2:
             size = self.rng.choice([1, 2])
@@ -127,9 +139,30 @@ class NetworkBuilder:
     def batch_norm(self):
         """Only over 8 values per channel or more: over fewer, pooling can make a channel constant, which torch
         normalises to +-2e-14 rather than 0, and an activation's kink there (LeakyReLU's slope at 0) then flips."""
-        if self.batch * self.shape[1] * self.shape[2] < 8:
+        if self.batch * self.shape[1] * self.shape[2] < 8 or not self.normalise:
             return
         self.layers.append(f"nn.BatchNorm2d({self.shape[0]}, affine={self.rng.random() < 0.7})")
+
+    def other_norm(self):
+        """GroupNorm, InstanceNorm2d or LayerNorm over (C, H, W), each over 8 values or more (see batch_norm)."""
+        c, h, w = self.shape
+        if not self.normalise:
+            return
+        kind = self.rng.choice(["group", "instance", "layer"])
+        affine = self.rng.random() < 0.7
+        if kind == "group" and c * h * w >= 8:
+            groups = self.rng.choice([g for g in (1, 2, 3, c) if c % g == 0])
+            self.layers.append(f"nn.GroupNorm({groups}, {c}, affine={affine})")
+        elif kind == "instance" and h * w >= 8:
+            self.layers.append(f"nn.InstanceNorm2d({c}, affine={affine})")
+        elif kind == "layer" and c * h * w >= 8:
+            self.layers.append(f"nn.LayerNorm([{c}, {h}, {w}], elementwise_affine={affine})")
+
+    def upsample(self):
+        c, h, w = self.shape
+        if max(h, w) <= 6:
+            self.layers.append("nn.Upsample(scale_factor=2, mode='nearest')")
+            self.shape = (c, 2 * h, 2 * w)
 
     def activation(self):
         self.layers.append(self.rng.choice(["nn.ReLU()", "nn.ReLU(inplace=True)", "nn.LeakyReLU(0.1)", "nn.Tanh()",
@@ -137,18 +170,34 @@ class NetworkBuilder:
 
     def residual(self):
         c = self.shape[0]
-        self.layers.append(f"Residual(nn.Conv2d({c}, {c}, kernel_size=3, padding=1))")
+        self.layers.append(f"Residual(nn.Conv2d({c}, {c}, kernel_size=3, padding=1, bias=True))")
 
 
 def random_network(seed, dtype):
     rng = random.Random(seed)
     input_shape = (rng.randint(1, 3), rng.randint(1, 4), rng.randint(4, 10), rng.randint(4, 10))
-    layers = NetworkBuilder(rng).draw(input_shape)
+    decay = rng.choice([0.0, 1e-3])
     momentum = rng.choice([0.0, 0.9])
-    nesterov = momentum > 0 and rng.random() < 0.3
-    optimizer = (f"optim.SGD(model.parameters(), lr=0.05, momentum={momentum}, "
-                 f"weight_decay={rng.choice([0.0, 1e-3])}, nesterov={nesterov})")
-    return Network(input_shape, layers, optimizer, dtype, seed)
+    plain = [
+        f"optim.SGD(model.parameters(), lr=0.05, momentum={momentum}, weight_decay={decay}, "
+        f"nesterov={momentum > 0 and rng.random() < 0.3})",
+        "optim.Adadelta(model.parameters())",
+    ]
+    # Adam, Adagrad and RMSprop scale each gradient by its own size, so a gradient that is 0 plus rounding steps by
+    # about lr, in whichever direction each library's rounding left it. Normalisation layers make such gradients
+    # (the bias or scale of a layer that the next normalisation takes out again), and float32's rounding leaves
+    # them wherever a weight's gradient nearly cancels: these optimisers train float64 networks without
+    # normalisation layers, with Adagrad's eps raised from 1e-10 (which lets even a float64 1e-16 through as 1e-7).
+    adaptive = [
+        f"optim.Adam(model.parameters(), lr=0.01, weight_decay={decay}, amsgrad={rng.random() < 0.3})",
+        f"optim.AdamW(model.parameters(), lr=0.01, weight_decay={rng.choice([0.0, 0.01])})",
+        f"optim.RMSprop(model.parameters(), lr=0.01, momentum={momentum}, centered={rng.random() < 0.5})",
+        f"optim.Adagrad(model.parameters(), lr=0.1, weight_decay={decay}, eps=1e-6)",
+    ]
+    optimizer = rng.choice(plain + adaptive if dtype == "float64" else plain)
+    layers = NetworkBuilder(rng, normalise=optimizer in plain).draw(input_shape)
+    loss = rng.choice(LOSSES)
+    return Network(input_shape, layers, optimizer, loss, dtype, seed)
 
 
 def build(lib, network):
@@ -170,12 +219,12 @@ def build(lib, network):
     return model, eval(network.optimizer, namespace)
 
 
-def train(lib, network, weights, images, targets):
+def train(lib, network, weights, images, targets, float_targets):
     """Train ``STEPS`` steps, then evaluate: {"loss 0": ..., "eval output": ..., parameter and buffer names: ...}
     as NumPy arrays, or the step that raised and the exception."""
     model, optimizer = build(lib, network)
     model.load_state_dict({name: lib.tensor(value) for name, value in weights.items()})
-    x, y = lib.tensor(images), lib.tensor(targets)
+    x, y, t = lib.tensor(images), lib.tensor(targets), lib.tensor(float_targets)
     results = {}
     step = "build"
     warnings.filterwarnings("ignore", "Using padding='same' with even kernel lengths")
@@ -183,7 +232,7 @@ def train(lib, network, weights, images, targets):
         for i in range(STEPS):
             step = f"step {i}"
             optimizer.zero_grad()
-            loss = lib.nn.functional.cross_entropy(model(x), y)
+            loss = eval(network.loss, {"F": lib.nn.functional, "out": model(x), "y": y, "t": t})
             loss.backward()
             optimizer.step()
             results[f"loss {i}"] = loss.detach().numpy()
@@ -205,8 +254,9 @@ def compare(network):
     rng = np.random.default_rng(network.seed)
     images = rng.standard_normal(network.input_shape).astype(network.dtype)
     targets = rng.integers(0, CLASSES, network.input_shape[0])
-    expected = train(torch, network, weights, images, targets)
-    actual = train(tl, network, weights, images, targets)
+    float_targets = rng.standard_normal((network.input_shape[0], CLASSES)).astype(network.dtype)
+    expected = train(torch, network, weights, images, targets, float_targets)
+    actual = train(tl, network, weights, images, targets, float_targets)
     if isinstance(expected, tuple) or isinstance(actual, tuple):
         (where, want), (got_where, got) = (result if isinstance(result, tuple) else (None, None)
                                            for result in (expected, actual))
