@@ -72,9 +72,10 @@ class Softplus(Op):
     def forward(ctx, b, x, beta, threshold):
         ctx.save_for_backward(x)
         ctx.beta, ctx.threshold = beta, threshold
-        scaled = b.multiply(x, b.asarray(beta, x.dtype))
-        smooth = b.true_divide(b.log1p(b.exp(scaled)), b.asarray(beta, x.dtype))
-        return b.where(b.greater(scaled, b.asarray(threshold, x.dtype)), x, smooth)
+        scaled, threshold = b.multiply(x, b.asarray(beta, x.dtype)), b.asarray(threshold, x.dtype)
+        below = b.minimum(scaled, threshold)  # exp of what is kept only: no overflow (nor its warning) past it
+        smooth = b.true_divide(b.log1p(b.exp(below)), b.asarray(beta, x.dtype))
+        return b.where(b.greater(scaled, threshold), x, smooth)
 
     @staticmethod
     def backward(ctx, grad):

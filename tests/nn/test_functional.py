@@ -1,4 +1,6 @@
 """Functional layers and activations: gradcheck, torch parity, dropout's statistics, one_hot."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -144,3 +146,15 @@ def test_linear_bias_dtype():
     with pytest.raises(RuntimeError, match="self and mat2 must have the same dtype, but got Double and Float"):
         F.linear(x, w, tl.ones(4, dtype=tl.float64))
     assert F.linear(tl.ones(2, 2, 3), w, tl.ones(2, 4, dtype=tl.float64)).dtype is tl.float32
+
+
+def test_softplus_of_large_inputs_warns_of_no_overflow():
+    """Past the threshold softplus is x itself; exp is taken of what is kept only, so NumPy has no overflow to
+    report (torch prints nothing either)."""
+    x = tl.tensor([-1000.0, 0.0, 30.0, 1000.0, float("inf")], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = F.softplus(x)
+        out.sum().backward()
+    np.testing.assert_allclose(out.detach().numpy(), [0.0, np.log(2.0), 30.0, 1000.0, np.inf])
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 0.5, 1.0, 1.0, 1.0])
