@@ -31,6 +31,7 @@ MODULES = {
     "torch.nn.functional": "tensorlite.nn.functional",
     "torch.nn.init": "tensorlite.nn.init",
     "torch.nn.parameter": "tensorlite.nn.parameter",
+    "torch.nn.utils": "tensorlite.nn.utils",
     "torch.optim": "tensorlite.optim",
     "torch.optim.lr_scheduler": "tensorlite.optim.lr_scheduler",
     "torch.autograd": "tensorlite.autograd",

@@ -3,7 +3,7 @@
 ``Module`` and ``Parameter`` are the base; layers, containers and losses are modules; ``functional`` (``F``)
 holds the same computations as plain functions; ``init`` fills weights.
 """
-from . import functional, init  # noqa: F401
+from . import functional, init, utils  # noqa: F401
 from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh  # noqa: F401
 from .container import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .conv import Conv2d  # noqa: F401

@@ -38,6 +38,8 @@ def test_torch_names_are_tensorlite_objects(hook):
     assert isinstance(torch.zeros(2), torch.Tensor) and torch.float32 is tl.float32
     assert torch.device("cpu") == tl.device("cpu") and torch.manual_seed is tl.manual_seed
     assert torch.cuda.is_available() == tl.cuda.is_available() and torch.save is tl.save
+    from torch.nn.utils import clip_grad_norm_
+    assert clip_grad_norm_ is nn.utils.clip_grad_norm_ is tl.nn.utils.clip_grad_norm_
 
 
 @pytest.mark.parametrize("module, name", [("torch.nn", "TransformerEncoder"), ("torch.optim", "LBFGS"),
