@@ -2,14 +2,17 @@
 the CNN layers, as ``tests/autograd/programs.py`` is for autograd.
 
 A network is a list of layers written as torch-style constructor calls, drawn so that every shape is valid:
-convolutions (any stride, padding, 'same', dilation, groups, depthwise, with or without bias; 32-channel 3x3 ones that
-take the Winograd route), max and average pooling (padding, ceil_mode, count_include_pad), BatchNorm2d,
-activations (ReLU in place or not, LeakyReLU, Tanh, Sigmoid, Softplus), residual blocks x + conv(x), adaptive average
-pooling, then Flatten and Linear to 3 classes. Both libraries build it with the same weights, train it three steps
-of SGD (momentum, weight decay, Nesterov drawn too) on one batch with cross-entropy, and evaluate it in eval mode;
-every loss, every parameter and buffer after training, and the eval output must agree, in float64 tightly and in
-float32 within the fast kernels' rounding. Where torch raises (an in-place ReLU over an output that Tanh or Sigmoid
-saved for backward) tensorlite must raise at the same step. The long run:
+convolutions (any stride, padding, 'same', dilation, groups, depthwise, with or without bias; 32-channel 3x3 ones
+that take the Winograd route), max and average pooling (padding, ceil_mode, count_include_pad), BatchNorm2d,
+GroupNorm, InstanceNorm2d, LayerNorm, nearest Upsample, activations (ReLU in place or not, LeakyReLU, Tanh,
+Sigmoid, Softplus), residual blocks x + conv(x), adaptive average pooling, then Flatten and Linear to 3 classes.
+Both libraries build it with the same weights and train it three steps on one batch: one of six losses, gradients
+clipped by norm or by value or not, then SGD (momentum, weight decay, Nesterov), Adadelta, Adam, AdamW, RMSprop or
+Adagrad; then evaluate it in eval mode. Every loss, every parameter and buffer after training, and the eval output
+must agree, in float64 tightly and in float32 within the fast kernels' rounding (see ``random_network`` for what is
+left out and why). Where torch raises (an in-place ReLU over an output that Tanh or Sigmoid saved for backward)
+tensorlite must raise at the same step, an exception of the same type.
+The long run:
 
     python -m tests.nn.networks --count 2000 --seed 0
 """
@@ -46,13 +49,15 @@ class Network:
     layers: tuple
     optimizer: str
     loss: str
+    clip: str  # between backward and step: a clip_grad_*_ call, or "" for none
     dtype: str
     seed: int
 
     def listing(self):
         layers = "\n".join(f"    {layer}," for layer in self.layers)
         return (f"# network of seed {self.seed}, {self.dtype}, input {self.input_shape}\n"
-                f"model = nn.Sequential(\n{layers}\n)\noptimizer = {self.optimizer}\nloss = {self.loss}")
+                f"model = nn.Sequential(\n{layers}\n)\noptimizer = {self.optimizer}\nloss = {self.loss}\n"
+                f"clip: {self.clip or 'none'}")
 
 
 def pool_output_size(n, kernel, stride, padding, ceil_mode):
@@ -197,7 +202,10 @@ def random_network(seed, dtype):
     optimizer = rng.choice(plain + adaptive if dtype == "float64" else plain)
     layers = NetworkBuilder(rng, normalise=optimizer in plain).draw(input_shape)
     loss = rng.choice(LOSSES)
-    return Network(input_shape, layers, optimizer, loss, dtype, seed)
+    clip = rng.choice(["", "", "nn.utils.clip_grad_norm_(model.parameters(), 0.5)",
+                       "nn.utils.clip_grad_norm_(model.parameters(), 1.0, norm_type='inf')",
+                       "nn.utils.clip_grad_value_(model.parameters(), 0.1)"])
+    return Network(input_shape, layers, optimizer, loss, clip, dtype, seed)
 
 
 def build(lib, network):
@@ -234,6 +242,8 @@ def train(lib, network, weights, images, targets, float_targets):
             optimizer.zero_grad()
             loss = eval(network.loss, {"F": lib.nn.functional, "out": model(x), "y": y, "t": t})
             loss.backward()
+            if network.clip:
+                eval(network.clip, {"nn": lib.nn, "model": model})
             optimizer.step()
             results[f"loss {i}"] = loss.detach().numpy()
         step = "eval"

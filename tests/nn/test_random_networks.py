@@ -1,6 +1,7 @@
-"""Random small CNNs trained in tensorlite and in torch from the same weights (tests/nn/networks.py): 3 steps of SGD,
-then eval; every loss, parameter, buffer and the eval output must agree, in float64 and in float32. 120 networks
-here, in blocks (a failure names its seeds); the long run: ``python -m tests.nn.networks --count 2000 --seed 0``."""
+"""Random small CNNs trained in tensorlite and in torch from the same weights (tests/nn/networks.py): 3 steps of a
+random loss, clipping and optimiser, then eval; every loss, parameter, buffer and the eval output must agree, in
+float64 and in float32. 120 networks here, in blocks (a failure names its seeds); the long run:
+``python -m tests.nn.networks --count 2000 --seed 0``."""
 import pytest
 
 pytest.importorskip("torch")
