@@ -35,11 +35,10 @@ class Reshape(Op):
         return grad.reshape(ctx.shape), None, None
 
 
-class ReshapeCopy(Reshape):
+class ReshapeCopy(Op):
     """``x.reshape(shape)`` where the layout cannot take the shape without a copy: a new tensor, as in torch, so
     that an in-place op on the result leaves ``x`` alone (``x.t().reshape(-1).add_(1)`` changes nothing in ``x``)."""
 
-    is_view = False
     node_name = "UnsafeViewBackward0"
 
     @staticmethod
@@ -47,6 +46,10 @@ class ReshapeCopy(Reshape):
         ctx.shape = x.shape
         out = b.reshape(x, shape)
         return b.copy(out) if b.shares_memory(out, x) else out  # (the GPU's arrays always reshape as views)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.shape), None
 
 
 def reshape(x, shape, view=False):
