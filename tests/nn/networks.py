@@ -43,7 +43,7 @@ TOLERANCES = {"float64": dict(rtol=1e-7, atol=1e-9), "float32": dict(rtol=2e-3, 
 
 @dataclass(frozen=True)
 class Network:
-    """What ``build`` makes and ``train`` runs: the input's shape, the layers as code, the optimiser's settings."""
+    """What ``build`` makes and ``train`` runs: the input's shape; the layers, optimiser, loss and clipping as code."""
 
     input_shape: tuple
     layers: tuple
