@@ -3,8 +3,8 @@
 import math
 
 from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor, tensor
 from ..ops.shape import stack
+from ..tensor import Tensor, tensor
 
 
 def _gradients(parameters):
