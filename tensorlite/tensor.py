@@ -272,8 +272,12 @@ class Tensor:
     def _write_back(self):
         """After a write into a copied view: put its values into the base, where a shared view would have them."""
         base, b = self._base, self._backend
-        positions = replay_view(self._view, arange(base.numel(), device=base.device).reshape(base.shape))
-        b.setitem(b.reshape(base._array, (-1,)), positions._array, self._array)
+        b.setitem(b.reshape(base._array, (-1,)), self._positions_in_base()._array, self._array)
+
+    def _positions_in_base(self):
+        """For a view: the flat index in its (row-major) base of each of its elements, an int64 tensor of its shape."""
+        base = self._base
+        return replay_view(self._view, arange(base.numel(), device=base.device).reshape(base.shape))
 
     def _alias(self):
         """This tensor's storage with its place in the graph and a version counter of its own: the value an
@@ -475,9 +479,13 @@ class Tensor:
         return ops.shape.Clone.apply(self)
 
     def is_contiguous(self):
-        """Whether the elements lie in row-major order with no gaps, as torch's; a GPU array that stands for a
-        permuted or sliced view (a copied view) counts as not contiguous."""
-        return not self._copied_view and self._backend.is_contiguous(self._array)
+        """Whether the elements lie in row-major order with no gaps, as torch's. A copied view (the GPU's) is
+        judged where torch's view would lie: at consecutive positions of its base, as ``x[1]`` of a row-major
+        ``x`` does and ``x.t()`` does not."""
+        if not self._copied_view:
+            return self._backend.is_contiguous(self._array)
+        positions = self._positions_in_base().reshape(-1)
+        return positions.numel() < 2 or bool((positions[1:] - positions[:-1] == 1).all())
 
     def contiguous(self):
         """This tensor when it is contiguous, else a contiguous copy of it (a new tensor, as in torch: writes into

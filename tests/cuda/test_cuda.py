@@ -185,6 +185,35 @@ def test_writes_through_views_reach_the_base_on_cuda():
         assert x.grad.tolist() == [2, 2, 1, 1]
 
 
+# views the GPU's layout ops copy; torch's is_contiguous() of each, on a row-major (3, 4) tensor
+VIEWS = {
+    "a row": (lambda x: x[1], True),
+    "rows": (lambda x: x[1:], True),
+    "one element": (lambda x: x[1, 2:3], True),
+    "no elements": (lambda x: x[3:], True),
+    "transposed twice": (lambda x: x.t().t(), True),
+    "transposed": (lambda x: x.t(), False),
+    "columns": (lambda x: x[:, 1:], False),
+    "one column": (lambda x: x[:, 1:2], False),
+    "every other row": (lambda x: x[::2], False),
+    "expanded": (lambda x: x[:1].expand(3, 4), False),
+}
+
+
+@pytest.mark.parametrize("name", VIEWS)
+def test_copied_views_are_contiguous_where_torch_views_are(name):
+    """is_contiguous() as torch's, and contiguous() of a view torch finds contiguous is that view: a write into it
+    reaches the base on the GPU as on the CPU (it did not, when every copied view counted as not contiguous)."""
+    make, contiguous = VIEWS[name]
+    bases = {device: tl.arange(12.0, device=device).reshape(3, 4) for device in ("cpu", "cuda")}
+    for device, base in bases.items():
+        view = make(base)
+        assert view.is_contiguous() == contiguous, device
+        if contiguous:
+            view.contiguous().add_(100)
+    np.testing.assert_array_equal(bases["cuda"].cpu().numpy(), bases["cpu"].numpy())
+
+
 def test_a_tensor_beside_its_detached_self_keeps_them_apart_on_cuda():
     check_detached_operand_kept_apart("cuda")
 
