@@ -8,7 +8,9 @@ GroupNorm, InstanceNorm2d, LayerNorm, nearest Upsample, activations (ReLU in pla
 Sigmoid, Softplus), residual blocks x + conv(x), adaptive average pooling, then Flatten and Linear to 3 classes.
 Both libraries build it with the same weights and train it three steps on one batch: one of six losses, gradients
 clipped by norm or by value or not, then SGD (momentum, weight decay, Nesterov), Adadelta, Adam, AdamW, RMSprop or
-Adagrad; then evaluate it in eval mode. Every loss, every parameter and buffer after training, and the eval output
+Adagrad, over all parameters or in two groups (the biases and norm weights with their own learning rate and no
+weight decay), stepped by a learning-rate schedule or not, and resumed after the first step or not (a new
+optimiser and schedule loading the old ones' state_dicts, as a checkpoint does); then evaluate it in eval mode. Every loss, every parameter and buffer after training, and the eval output
 must agree, in float64 tightly and in float32 within the fast kernels' rounding (see ``random_network`` for what is
 left out and why). Where torch raises (an in-place ReLU over an output that Tanh or Sigmoid saved for backward)
 tensorlite must raise at the same step, an exception of the same type.
@@ -52,12 +54,14 @@ class Network:
     clip: str  # between backward and step: a clip_grad_*_ call, or "" for none
     dtype: str
     seed: int
+    schedule: str = ""  # an lr_scheduler over ``optimizer``, stepped after each step, or "" for none
+    resume: bool = False  # after the first step, a new optimizer and schedule load the old ones' state_dicts
 
     def listing(self):
         layers = "\n".join(f"    {layer}," for layer in self.layers)
         return (f"# network of seed {self.seed}, {self.dtype}, input {self.input_shape}\n"
                 f"model = nn.Sequential(\n{layers}\n)\noptimizer = {self.optimizer}\nloss = {self.loss}\n"
-                f"clip: {self.clip or 'none'}")
+                f"clip: {self.clip or 'none'}\nschedule: {self.schedule or 'none'}\nresumed after step 0: {self.resume}")
 
 
 def pool_output_size(n, kernel, stride, padding, ceil_mode):
@@ -178,15 +182,27 @@ class NetworkBuilder:
         self.layers.append(f"Residual(nn.Conv2d({c}, {c}, kernel_size=3, padding=1, bias=True))")
 
 
+# the two parameter groups of a common recipe: no weight decay, and here another learning rate, for biases and norms
+GROUPS = ("[{'params': [p for p in model.parameters() if p.dim() > 1]}, "
+          "{'params': [p for p in model.parameters() if p.dim() <= 1], 'lr': 0.02, 'weight_decay': 0.0}]")
+SCHEDULES = (
+    "optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)",
+    "optim.lr_scheduler.MultiStepLR(optimizer, milestones=[1, 2], gamma=0.3)",
+    "optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.8)",
+    "optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=2)",
+)
+
+
 def random_network(seed, dtype):
     rng = random.Random(seed)
     input_shape = (rng.randint(1, 3), rng.randint(1, 4), rng.randint(4, 10), rng.randint(4, 10))
     decay = rng.choice([0.0, 1e-3])
     momentum = rng.choice([0.0, 0.9])
+    params = rng.choice(["model.parameters()", "model.parameters()", GROUPS])
     plain = [
-        f"optim.SGD(model.parameters(), lr=0.05, momentum={momentum}, weight_decay={decay}, "
+        f"optim.SGD({params}, lr=0.05, momentum={momentum}, weight_decay={decay}, "
         f"nesterov={momentum > 0 and rng.random() < 0.3})",
-        "optim.Adadelta(model.parameters())",
+        f"optim.Adadelta({params})",
     ]
     # Adam, Adagrad and RMSprop scale each gradient by its own size, so a gradient that is 0 plus rounding steps by
     # about lr, in whichever direction each library's rounding left it. Normalisation layers make such gradients
@@ -194,10 +210,10 @@ def random_network(seed, dtype):
     # them wherever a weight's gradient nearly cancels: these optimisers train float64 networks without
     # normalisation layers, with Adagrad's eps raised from 1e-10 (which lets even a float64 1e-16 through as 1e-7).
     adaptive = [
-        f"optim.Adam(model.parameters(), lr=0.01, weight_decay={decay}, amsgrad={rng.random() < 0.3})",
-        f"optim.AdamW(model.parameters(), lr=0.01, weight_decay={rng.choice([0.0, 0.01])})",
-        f"optim.RMSprop(model.parameters(), lr=0.01, momentum={momentum}, centered={rng.random() < 0.5})",
-        f"optim.Adagrad(model.parameters(), lr=0.1, weight_decay={decay}, eps=1e-6)",
+        f"optim.Adam({params}, lr=0.01, weight_decay={decay}, amsgrad={rng.random() < 0.3})",
+        f"optim.AdamW({params}, lr=0.01, weight_decay={rng.choice([0.0, 0.01])})",
+        f"optim.RMSprop({params}, lr=0.01, momentum={momentum}, centered={rng.random() < 0.5})",
+        f"optim.Adagrad({params}, lr=0.1, weight_decay={decay}, eps=1e-6)",
     ]
     optimizer = rng.choice(plain + adaptive if dtype == "float64" else plain)
     layers = NetworkBuilder(rng, normalise=optimizer in plain).draw(input_shape)
@@ -205,11 +221,13 @@ def random_network(seed, dtype):
     clip = rng.choice(["", "", "nn.utils.clip_grad_norm_(model.parameters(), 0.5)",
                        "nn.utils.clip_grad_norm_(model.parameters(), 1.0, norm_type='inf')",
                        "nn.utils.clip_grad_value_(model.parameters(), 0.1)"])
-    return Network(input_shape, layers, optimizer, loss, clip, dtype, seed)
+    schedule = rng.choice(("", "") + SCHEDULES)
+    return Network(input_shape, layers, optimizer, loss, clip, dtype, seed, schedule, rng.random() < 0.3)
 
 
 def build(lib, network):
-    """The network's model and optimiser in ``lib`` (torch or tensorlite)."""
+    """The network's model and optimiser in ``lib`` (torch or tensorlite), and ``make_optimizer(model)``, which
+    makes the optimiser and its schedule (or None)."""
     nn = lib.nn
 
     class Residual(nn.Module):
@@ -223,14 +241,19 @@ def build(lib, network):
     namespace = {"nn": nn, "optim": lib.optim, "Residual": Residual}
     model = nn.Sequential(*(eval(layer, namespace) for layer in network.layers))
     model = model.to(getattr(lib, network.dtype))
-    namespace["model"] = model
-    return model, eval(network.optimizer, namespace)
+
+    def make_optimizer(model):
+        optimizer = eval(network.optimizer, {**namespace, "model": model})
+        return optimizer, eval(network.schedule, {"optim": lib.optim, "optimizer": optimizer}) if network.schedule else None
+
+    return model, make_optimizer
 
 
 def train(lib, network, weights, images, targets, float_targets):
     """Train ``STEPS`` steps, then evaluate: {"loss 0": ..., "eval output": ..., parameter and buffer names: ...}
     as NumPy arrays, or the step that raised and the exception."""
-    model, optimizer = build(lib, network)
+    model, make_optimizer = build(lib, network)
+    optimizer, schedule = make_optimizer(model)
     model.load_state_dict({name: lib.tensor(value) for name, value in weights.items()})
     x, y, t = lib.tensor(images), lib.tensor(targets), lib.tensor(float_targets)
     results = {}
@@ -245,6 +268,15 @@ def train(lib, network, weights, images, targets, float_targets):
             if network.clip:
                 eval(network.clip, {"nn": lib.nn, "model": model})
             optimizer.step()
+            if schedule is not None:
+                schedule.step()
+            if network.resume and i == 0:
+                step = "resume"
+                states = optimizer.state_dict(), schedule and schedule.state_dict()
+                optimizer, schedule = make_optimizer(model)
+                optimizer.load_state_dict(states[0])
+                if schedule is not None:
+                    schedule.load_state_dict(states[1])
             results[f"loss {i}"] = loss.detach().numpy()
         step = "eval"
         model.eval()
