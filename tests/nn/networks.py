@@ -10,10 +10,11 @@ Both libraries build it with the same weights and train it three steps on one ba
 clipped by norm or by value or not, then SGD (momentum, weight decay, Nesterov), Adadelta, Adam, AdamW, RMSprop or
 Adagrad, over all parameters or in two groups (the biases and norm weights with their own learning rate and no
 weight decay), stepped by a learning-rate schedule or not, and resumed after the first step or not (a new
-optimiser and schedule loading the old ones' state_dicts, as a checkpoint does); then evaluate it in eval mode. Every loss, every parameter and buffer after training, and the eval output
-must agree, in float64 tightly and in float32 within the fast kernels' rounding (see ``random_network`` for what is
-left out and why). Where torch raises (an in-place ReLU over an output that Tanh or Sigmoid saved for backward)
-tensorlite must raise at the same step, an exception of the same type.
+optimiser and schedule loading the old ones' state_dicts, as a checkpoint does); then evaluate it in eval mode.
+Every loss, every parameter and buffer after training, and the eval output must agree, in float64 tightly and in
+float32 within the fast kernels' rounding (see ``random_network`` for what is left out and why). Where torch
+raises (an in-place ReLU over an output that Tanh or Sigmoid saved for backward) tensorlite must raise at the same
+step, an exception of the same type.
 The long run:
 
     python -m tests.nn.networks --count 2000 --seed 0
@@ -61,7 +62,8 @@ class Network:
         layers = "\n".join(f"    {layer}," for layer in self.layers)
         return (f"# network of seed {self.seed}, {self.dtype}, input {self.input_shape}\n"
                 f"model = nn.Sequential(\n{layers}\n)\noptimizer = {self.optimizer}\nloss = {self.loss}\n"
-                f"clip: {self.clip or 'none'}\nschedule: {self.schedule or 'none'}\nresumed after step 0: {self.resume}")
+                f"clip: {self.clip or 'none'}\nschedule: {self.schedule or 'none'}\n"
+                f"resumed after step 0: {self.resume}")
 
 
 def pool_output_size(n, kernel, stride, padding, ceil_mode):
@@ -244,7 +246,9 @@ def build(lib, network):
 
     def make_optimizer(model):
         optimizer = eval(network.optimizer, {**namespace, "model": model})
-        return optimizer, eval(network.schedule, {"optim": lib.optim, "optimizer": optimizer}) if network.schedule else None
+        if not network.schedule:
+            return optimizer, None
+        return optimizer, eval(network.schedule, {"optim": lib.optim, "optimizer": optimizer})
 
     return model, make_optimizer
 
