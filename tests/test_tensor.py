@@ -129,6 +129,7 @@ COPY_OR_VIEW = {
     "reshape that can view": (lambda lib, x: x.reshape(-1), True),
     "contiguous of a contiguous tensor": (lambda lib, x: x.contiguous(), True),
     "basic index": (lambda lib, x: x[1:, ::2], True),
+    "narrow": (lambda lib, x: x.narrow(1, -2, 2), True),
 }
 
 

@@ -4,6 +4,7 @@ None of them does arithmetic, so each backward just moves the gradient back into
 """
 import math
 import numbers
+import operator
 
 import numpy as np
 
@@ -529,6 +530,25 @@ def split(x, split_size, dim=0):
         pieces.append(piece)
         start += size
     return tuple(pieces)
+
+
+@register("narrow")
+def narrow(input, dim, start, length):
+    """The ``length`` entries of ``input`` from ``start`` along ``dim``, as a view: input[..., start:start + length, ...]
+    with ``start`` counted from the end when negative (torch.narrow, its checks in its order)."""
+    start, length = operator.index(start), operator.index(length)
+    if input.dim() == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    dim = input._dim(dim)
+    size = input.shape[dim]
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
+    start = start + size if start < 0 else start
+    if start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return input[(slice(None),) * dim + (slice(start, start + length),)]
 
 
 @register("chunk")

@@ -235,6 +235,15 @@ def chunks(draw):
 
 
 @st.composite
+def narrows(draw):
+    x = draw(tensors())
+    span = max(ndim(x), 1)
+    dim = draw(st.integers(-span - 1, span))
+    size = x.array.shape[dim] if -ndim(x) <= dim < ndim(x) else 3
+    return sample(x, dim, draw(st.integers(-size - 1, size + 1)), draw(st.integers(-1, size + 1)))
+
+
+@st.composite
 def joins(draw):
     """cat/stack inputs: 1-3 tensors of one shape, or with one differing dim; mixed dtypes sometimes."""
     shape = list(draw(shapes(max_dims=3)))
@@ -768,6 +777,7 @@ OPS = (
         OpInfo("repeat", method("repeat"), repeats()),
         OpInfo("split", method("split"), splits()),
         OpInfo("chunk", method("chunk"), chunks()),
+        OpInfo("narrow", method("narrow"), narrows()),
         OpInfo("cat", function("cat"), joins()),
         OpInfo("stack", function("stack"), joins()),
         OpInfo("__getitem__", lambda lib, x, index: x[index], getitems()),
