@@ -534,8 +534,9 @@ def split(x, split_size, dim=0):
 
 @register("narrow")
 def narrow(input, dim, start, length):
-    """The ``length`` entries of ``input`` from ``start`` along ``dim``, as a view: input[..., start:start + length, ...]
-    with ``start`` counted from the end when negative (torch.narrow, its checks in its order)."""
+    """The ``length`` entries of ``input`` from ``start`` along ``dim``, as a view,
+    input[..., start:start + length, ...], with ``start`` counted from the end when negative (torch.narrow, its
+    checks in its order)."""
     start, length = operator.index(start), operator.index(length)
     if input.dim() == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
