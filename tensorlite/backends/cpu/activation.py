@@ -3,6 +3,8 @@ relu's backward in Numba."""
 import numba
 import numpy as np
 
+from .vectors import prefer_wide_vectors
+
 
 def log_softmax(x, axis):
     """log_softmax(x)_i = x_i - m - log(sum_j exp(x_j - m)), m = max_j x_j (no overflow for large logits)."""
@@ -24,6 +26,7 @@ def sigmoid(x):
 @numba.njit(cache=True)
 def _relu_backward(grad, out, grad_x):
     """grad_x[i] = 0 if out[i] <= 0 else grad[i], over flat arrays: a select, which LLVM vectorises."""
+    prefer_wide_vectors()
     zero = grad_x.dtype.type(0)
     for i in range(grad_x.shape[0]):
         grad_x[i] = zero if out[i] <= 0 else grad[i]

@@ -26,6 +26,7 @@ from .depthwise import depthwise_backward_weight, depthwise_correlate
 from .direct import direct_backward, direct_forward
 from .winograd import winograd_backward, winograd_forward
 from .scratch import batch_chunks, keep, scratch
+from .vectors import prefer_wide_vectors
 
 
 @numba.njit(cache=True)
@@ -44,6 +45,7 @@ def _im2col(x_pad, cols, stride, dilation, adjoint):
     after each product, and a ``prange`` version made im2col + GEMM 4 to 14x slower (2 to 3x slower still in
     ``tensorlite bench`` with Numba's threads waiting passively, see ``depthwise``).
     """
+    prefer_wide_vectors()
     n_ch, kh, kw, n_img, ho, wo = cols.shape
     (sh, sw), (dh, dw) = stride, dilation
     for plane in range(n_ch * n_img):

@@ -32,6 +32,8 @@ import numpy as np
 from numba import prange
 from numba.np.ufunc import parallel
 
+from .vectors import prefer_wide_vectors
+
 
 def _start_threads_waiting_passively():
     """Start Numba's thread pool now, its OpenMP runtime reading OMP_WAIT_POLICY=PASSIVE. A wait policy the
@@ -77,6 +79,7 @@ def depthwise_correlate(x, weight, out, stride, padding, dilation, adjoint):
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     j_lo, j_hi = _columns_inside(wo, w, kw, sw, pw, dw)
     for plane in prange(n_img * c_in):
+        prefer_wide_vectors()
         n, c = plane // c_in, plane % c_in
         if adjoint:
             x[n, c] = 0
@@ -107,6 +110,7 @@ def depthwise_backward_weight(grad_out, x, grad_weight, stride, padding, dilatio
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     j_lo, j_hi = _columns_inside(wo, w, kw, sw, pw, dw)
     for o in prange(c_out):
+        prefer_wide_vectors()
         c = o // m
         partial = np.zeros((kh, kw, wo), dtype=grad_weight.dtype)  # one running sum per tap and column
         for n in range(n_img):

@@ -31,6 +31,7 @@ import numpy as np
 from numba import prange
 
 from .scratch import keep, scratch
+from .vectors import prefer_wide_vectors
 
 
 @functools.cache
@@ -83,6 +84,7 @@ def _correlate_planes(x, w, bias, out, row_width, row_step, top, left, kh, kw, d
     numba.literally(dw)
     c_out, height, width = out.shape[1:]
     for i in prange(x.shape[0] * c_out):
+        prefer_wide_vectors()
         n, o = i // c_out, i % c_out
         wide = np.zeros((top + height - 1) * row_width + left + width, dtype=out.dtype)
         zero = wide.dtype.type(0)
@@ -107,6 +109,7 @@ def _widen(grad_out, grad_ext, plane_sums, row_width, margin):
     plane_sums[n, o] = sum_{i, j} grad_out[n, o, i, j], summed over n for the bias gradient."""
     c_out, ho, wo = grad_out.shape[1:]
     for i in prange(grad_out.shape[0] * c_out):
+        prefer_wide_vectors()
         n, o = i // c_out, i % c_out
         ext = grad_ext[n, o]
         ext[:margin] = 0
@@ -141,6 +144,7 @@ def _weight_grad(x, grad_ext, grad_w, margin, length, row_step, col_step):
     pairs = (c_out + 1) // 2
     sums = np.zeros((2, c_out, c_in, taps), dtype=grad_w.dtype)  # one partial sum per half of the batch
     for item in prange(2 * pairs * c_in):
+        prefer_wide_vectors()
         half, pair, c = item // (pairs * c_in), item // c_in % pairs, item % c_in
         first, second = 2 * pair, min(2 * pair + 1, c_out - 1)
         for n in range(half, x.shape[0], 2):

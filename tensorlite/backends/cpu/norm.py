@@ -9,6 +9,8 @@ share one physical core, and cost 9 s more of compilation.
 import numba
 import numpy as np
 
+from .vectors import prefer_wide_vectors
+
 # Sums may be reordered (and a*b + c fused), so LLVM vectorises them: 2-4x faster. No flag assumes finite
 # values, so NaN and inf still propagate.
 FAST_SUMS = {"reassoc", "contract"}
@@ -27,6 +29,7 @@ def _moments(x):
     converted to float64 before it is added or squared: a float32 square overflows from 1.9e19 on, and a float32
     sum of a constant rounds away from it. Vectorised (FAST_SUMS).
     """
+    prefer_wide_vectors()
     n, c, l = x.shape
     mean, var = np.empty(c), np.empty(c)
     for k in range(c):
@@ -49,6 +52,7 @@ def _normalise_planes(x, mean, scale, shift, out):
 
     One fused pass in memory order, the arithmetic in x's dtype (x - mean first: no cancellation when the
     mean is large next to the spread)."""
+    prefer_wide_vectors()
     n, c, l = x.shape
     for i in range(n):
         for k in range(c):
@@ -70,6 +74,7 @@ def _batch_norm_backward(grad_out, x, mean, invstd, weight, grad_x):
     written in place; returns (grad_weight, grad_bias) float64. Both sums in one pass, accumulated in float64
     (see _moments), then grad_x in a second with g_mean, k and scale per channel.
     """
+    prefer_wide_vectors()
     n, c, l = x.shape
     grad_weight, grad_bias = np.empty(c), np.empty(c)
     for ch in range(c):

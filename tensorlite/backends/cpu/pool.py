@@ -8,6 +8,7 @@ import numpy as np
 from numba import prange
 
 from ..geometry import avg_pool_window, pair, pool_output_hw
+from .vectors import prefer_wide_vectors
 
 
 def _planes(x):
@@ -37,6 +38,7 @@ def _max_pool(x, out, indices, kernel_size, stride, padding, dilation):
     - the NaN test is its own, almost never taken, branch: folded into the max test with `or`, it made that
       branch unpredictable and the kernel 2.5x slower.
     """
+    prefer_wide_vectors()
     n_planes, h, w = x.shape
     ho, wo = out.shape[1:]
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
@@ -72,6 +74,7 @@ def _max_pool_backward(grad_out, indices, grad_x):
 
     Optimisations: a single pass in memory order; no temporary index arrays (cf. np.add.at).
     """
+    prefer_wide_vectors()
     plane = grad_x.shape[1]
     for q in range(grad_out.shape[0]):
         for k in range(grad_out.shape[1]):
@@ -90,6 +93,7 @@ def _max_pool_2x2(x, out, indices):
     w = x.shape[2]
     ho, wo = out.shape[1:]
     for q in prange(x.shape[0]):
+        prefer_wide_vectors()
         for i in range(ho):
             top, bottom = np.uintp(2 * i), np.uintp(2 * i + 1)
             for j in range(wo):
@@ -120,6 +124,7 @@ def _max_pool_2x2_backward(grad_out, indices, grad_x):
     h, w = grad_x.shape[1:]
     ho, wo = grad_out.shape[1:]
     for q in prange(grad_x.shape[0]):
+        prefer_wide_vectors()
         for i in range(ho):
             for a in range(2):
                 r = np.uintp(2 * i + a)
@@ -193,6 +198,7 @@ def _avg_pool(x, out, kernel_size, stride, padding, count_include_pad, divisor_o
     with the windows and divisors of _avg_window. Optimisations: windows clipped by loop bounds (no padded
     copy), unsigned indices (no wrap-around tests), sums accumulated in float64.
     """
+    prefer_wide_vectors()
     n_planes, h, w = x.shape
     ho, wo = out.shape[1:]
     (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
