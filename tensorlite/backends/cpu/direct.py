@@ -15,8 +15,9 @@ outputs, one load and one fused multiply-add on AVX-512 (AVX2's 16 registers can
 there each tap also reloads its weight), and no columns written to memory and read back.
 
 The backward pass reuses the wide rows. grad_out is widened to rows of Wp with zeros in the thrown-away
-columns and, when the input gradient is wanted, (kH-1)*dh*Wp + (kW-1)*dw zeros before and after each plane
-(the "margin"; without it a network's first layer writes a quarter less on MNIST). Then
+columns and (kH-1)*dh*Wp + (kW-1)*dw zeros before and after each plane (the "margin", room for the taps of
+the input gradient; a network's first layer, whose input gradient is not wanted, widens each plane as the
+weight gradient reads it instead, and stores none). Then
 
     grad_x_pad[n, c, q] = the same correlation of the widened grad_out, with the kernel flipped and C_in,
                           C_out swapped: a "full" correlation, every padded input position q < Hp*Wp valid
@@ -102,6 +103,18 @@ def _correlate_planes(x, w, bias, out, row_width, row_step, top, left, kh, kw, d
                 out[n, o, r, j] = wide[np.uintp(start + j)] + bias[o]
 
 
+@numba.njit(inline="always")
+def _widen_plane(plane, row, start, row_width):
+    """row[start + i*row_width + j] = plane[i, j], the rest of row left as it is; returns the sum of plane."""
+    total = row.dtype.type(0)
+    for i in range(plane.shape[0]):
+        at = np.uintp(start + i * row_width)
+        for j in range(plane.shape[1]):
+            row[at + np.uintp(j)] = plane[i, j]
+            total += plane[i, j]
+    return total
+
+
 @numba.njit(cache=True, parallel=True, fastmath={"reassoc"})
 def _widen(grad_out, grad_ext, plane_sums, row_width, margin):
     """grad_ext[n, o] = margin zeros, the rows of grad_out[n, o] each padded with zeros to row_width, and
@@ -113,20 +126,19 @@ def _widen(grad_out, grad_ext, plane_sums, row_width, margin):
         n, o = i // c_out, i % c_out
         ext = grad_ext[n, o]
         ext[:margin] = 0
-        total = plane_sums.dtype.type(0)
         for r in range(ho):
-            start = np.uintp(margin + r * row_width)
-            for j in range(wo):
-                ext[start + np.uintp(j)] = grad_out[n, o, r, j]
-                total += grad_out[n, o, r, j]
-            ext[start + wo:start + row_width] = 0
+            ext[margin + r * row_width + wo:margin + (r + 1) * row_width] = 0
         ext[margin + ho * row_width:] = 0
-        plane_sums[n, o] = total
+        plane_sums[n, o] = _widen_plane(grad_out[n, o], ext, margin, row_width)
 
 
 @numba.njit(cache=True, parallel=True, fastmath={"contract", "reassoc"})
-def _weight_grad(x, grad_ext, grad_w, margin, length, row_step, col_step):
-    """grad_w[o, c, a, b] = sum_n sum_{p < length} grad_ext[n, o, margin + p] * x[n, c, p + a*row_step + b*col_step].
+def _weight_grad(x, grad_out, grad_ext, plane_sums, grad_w, margin, row_width, row_step, col_step):
+    """grad_w[o, c, a, b] = sum_n sum_{p < length} grad_ext[n, o, margin + p] * x[n, c, p + a*row_step + b*col_step],
+    length = (Ho - 1)*row_width + Wo, over the gradient widened by _widen; or, when grad_ext is empty (no input
+    gradient wanted, so no margins and no _widen), over grad_out (N, C_out, Ho, Wo) widened here, each plane as
+    it is used, into a wide row of the item's own that stays in L1, with plane_sums as _widen's: a network's
+    first layer then never stores its widened gradient (MNIST's backward: 0.43 against 0.63 ms, 10th percentile).
 
     Dot products, blocked in registers: one pass along p sums five taps (a, b), taken in row-major order, for
     two output channels at once, so the two gradient values and five input values loaded per position serve
@@ -137,7 +149,9 @@ def _weight_grad(x, grad_ext, grad_w, margin, length, row_step, col_step):
     one image's planes stay in L1 across the passes.
     """
     c_out, c_in, kh, kw = grad_w.shape
-    taps, start = kh * kw, np.uintp(margin)
+    ho, wo = grad_out.shape[2:]
+    length, widen_here = (ho - 1) * row_width + wo, grad_ext.shape[0] == 0
+    taps, start = kh * kw, np.uintp(0 if widen_here else margin)
     offsets = np.empty(taps, dtype=np.uintp)
     for t in range(taps):
         offsets[t] = (t // kw) * row_step + (t % kw) * col_step
@@ -147,8 +161,17 @@ def _weight_grad(x, grad_ext, grad_w, margin, length, row_step, col_step):
         prefer_wide_vectors()
         half, pair, c = item // (pairs * c_in), item // c_in % pairs, item % c_in
         first, second = 2 * pair, min(2 * pair + 1, c_out - 1)
+        own_rows = np.zeros((2, length if widen_here else 0), dtype=grad_w.dtype)  # zeros between the rows
         for n in range(half, x.shape[0], 2):
-            grad_first, grad_second, image = grad_ext[n, first], grad_ext[n, second], x[n, c]
+            if widen_here:
+                sum_first = _widen_plane(grad_out[n, first], own_rows[0], 0, row_width)
+                sum_second = _widen_plane(grad_out[n, second], own_rows[1], 0, row_width)
+                if c == 0:
+                    plane_sums[n, first], plane_sums[n, second] = sum_first, sum_second
+                grad_first, grad_second = own_rows[0], own_rows[1]
+            else:
+                grad_first, grad_second = grad_ext[n, first], grad_ext[n, second]
+            image = x[n, c]
             for t in range(0, taps, 5):
                 off0, off1, off2 = offsets[t], offsets[min(t + 1, taps - 1)], offsets[min(t + 2, taps - 1)]
                 off3, off4 = offsets[min(t + 3, taps - 1)], offsets[min(t + 4, taps - 1)]
@@ -194,16 +217,22 @@ def direct_backward(grad_out, x_pad, weight, padding, dilation, input_grad):
     without the padding (ph, pw)."""
     (n, c_in, hp, wp), (c_out, _, kh, kw), (ho, wo) = x_pad.shape, weight.shape, grad_out.shape[2:]
     (ph, pw), (dh, dw) = padding, dilation
-    margin = (kh - 1) * dh * wp + (kw - 1) * dw if input_grad else 0  # room for the full correlation's taps
-    grad_ext = scratch("wide", (n, c_out, margin + ho * wp + margin), x_pad.dtype)
+    grad_out = np.ascontiguousarray(grad_out, dtype=x_pad.dtype)
     plane_sums = np.empty((n, c_out), dtype=x_pad.dtype)
-    _widen(np.ascontiguousarray(grad_out, dtype=x_pad.dtype), grad_ext, plane_sums, wp, margin)
+    if input_grad:
+        margin = (kh - 1) * dh * wp + (kw - 1) * dw  # room for the full correlation's taps
+        grad_ext = scratch("wide", (n, c_out, margin + ho * wp + margin), x_pad.dtype)
+        _widen(grad_out, grad_ext, plane_sums, wp, margin)
+    else:
+        margin, grad_ext = 0, np.empty((0, 0, 0), dtype=x_pad.dtype)  # _weight_grad widens each plane itself
     grad_weight = np.empty(weight.shape, dtype=x_pad.dtype)
-    _weight_grad(x_pad.reshape(n, c_in, hp * wp), grad_ext, grad_weight, margin, (ho - 1) * wp + wo, dh * wp, dw)
+    x_flat = x_pad.reshape(n, c_in, hp * wp)
+    _weight_grad(x_flat, grad_out, grad_ext, plane_sums, grad_weight, margin, wp, dh * wp, dw)
     grad_x = None
     if input_grad:
         flipped = np.ascontiguousarray(weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
         grad_x = np.empty((n, c_in, hp - 2 * ph, wp - 2 * pw), dtype=x_pad.dtype)
-        _correlate_planes_of_size(kh, kw, dw)(grad_ext, flipped, np.zeros(c_in, x_pad.dtype), grad_x, wp, dh * wp, ph, pw)
-    keep("wide", grad_ext)
+        correlate = _correlate_planes_of_size(kh, kw, dw)
+        correlate(grad_ext, flipped, np.zeros(c_in, x_pad.dtype), grad_x, wp, dh * wp, ph, pw)
+        keep("wide", grad_ext)
     return grad_x, grad_weight, plane_sums.sum(axis=0)
