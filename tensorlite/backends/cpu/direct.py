@@ -215,7 +215,7 @@ def direct_forward(x_pad, weight, bias, out_hw, dilation):
 def direct_backward(grad_out, x_pad, weight, padding, dilation, input_grad):
     """Gradients of direct_forward: (grad_x or None when not ``input_grad``, grad_weight, grad_bias), grad_x
     without the padding (ph, pw)."""
-    (n, c_in, hp, wp), (c_out, _, kh, kw), (ho, wo) = x_pad.shape, weight.shape, grad_out.shape[2:]
+    (n, c_in, hp, wp), (c_out, _, kh, kw), ho = x_pad.shape, weight.shape, grad_out.shape[2]
     (ph, pw), (dh, dw) = padding, dilation
     grad_out = np.ascontiguousarray(grad_out, dtype=x_pad.dtype)
     plane_sums = np.empty((n, c_out), dtype=x_pad.dtype)
