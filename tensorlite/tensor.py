@@ -67,6 +67,7 @@ class Tensor:
     _view_version = 0  # the version at which grad_fn was last built from _base
     _view_kind = None  # "no_grad" or "multi_output": views torch forbids writing to in grad mode
     _copied_view = False  # a view whose backend copied instead of sharing storage (the GPU's layout ops)
+    _changed_since_no_grad = False  # a view made under no_grad whose base was written since: grad_fn raises
 
     def __init__(self, array=None, device=CPU, requires_grad=False, version=None, *sizes):
         if type(array) in _LEGACY_ARGUMENTS:  # tl.Tensor([[1, 2]]), tl.Tensor(2, 3), tl.Tensor(): torch's legacy forms
@@ -129,6 +130,14 @@ class Tensor:
     def grad_fn(self):
         if self._base is not None:
             self._refresh_view()
+            if self._changed_since_no_grad and self._base.requires_grad:
+                raise RuntimeError(
+                    "A view was created in no_grad mode and its base or another view of its base has been modified "
+                    "inplace with grad mode enabled. Given that this use case is ambiguous and error-prone, it is "
+                    "forbidden. You can clarify your code by moving both the view and the inplace either both inside "
+                    "the no_grad block (if you don't want the inplace to be tracked) or both outside (if you want the "
+                    "inplace to be tracked)."
+                )
         return self._grad_fn
 
     @property
@@ -249,17 +258,22 @@ class Tensor:
         self._version = source._version
         self._view_version = self._version.value
         self._view_kind = source._view_kind or (None if is_grad_enabled() else "no_grad")
-        self._grad_fn, self._requires_grad = source._grad_fn, source._requires_grad  # until apply records
+        self._requires_grad = source._requires_grad
+        self._grad_fn = source._grad_fn if is_grad_enabled() else None  # until apply records; no_grad: untracked
 
     def _refresh_view(self):
-        """A write through the base or another view changed the version: rebuild grad_fn from the base."""
+        """A write through the base or another view changed the version: rebuild grad_fn from the base. A view made
+        under no_grad stays out of the graph, and once its base has changed its grad_fn raises, as torch's."""
         if self._view_version == self._version.value:
             return
         self._view_version = self._version.value
         with enable_grad():
             rebuilt = replay_view(self._view, self._base)
-        self._grad_fn, self._output_nr = rebuilt._grad_fn, rebuilt._output_nr
         self._requires_grad = rebuilt._requires_grad
+        if self._view_kind == "no_grad":
+            self._changed_since_no_grad = True  # torch's message says "with grad mode enabled" either way
+        else:
+            self._grad_fn, self._output_nr = rebuilt._grad_fn, rebuilt._output_nr
         if self._copied_view:
             self._array = rebuilt._array
 

@@ -76,7 +76,7 @@ def execute(root_edges, root_grads, retain_graph, create_graph, capture=None):
     edges), only the nodes leading to those edges run, nothing is accumulated, and the gradients arriving at
     each captured edge are returned in the same order (``None`` where none arrived).
     """
-    targets = None if capture is None else {node for node, _ in capture}
+    targets = None if capture is None else {edge[0] for edge in capture if edge is not None}
     roots = list(dict.fromkeys(node for node, _ in root_edges))
     order, children = _graph(roots)
     needed = _needed_nodes(order, children, targets)
@@ -99,7 +99,7 @@ def execute(root_edges, root_grads, retain_graph, create_graph, capture=None):
                     captured[node, nr] = grad
                 if not any(child in needed for child in children[node]):
                     continue  # nothing below is asked for
-            grads_in = node.apply(grads) if any(g is not None for g in grads) else ()  # no gradient came
+            grads_in = node.apply(grads) if any(g is not None for g in grads) and _leads_on(node) else ()
             for edge, grad, shape in zip(node.edges, grads_in + (None,) * len(node.edges), node.input_shapes):
                 if edge is None or edge[0] not in needed:
                     continue
@@ -114,6 +114,13 @@ def execute(root_edges, root_grads, retain_graph, create_graph, capture=None):
     return None if capture is None else [captured.get(edge) for edge in capture]
 
 
+def _leads_on(node):
+    """Whether running ``node`` gives a gradient anything takes: a leaf's accumulator, or an op with an edge (an op
+    whose inputs are all out of the graph, views made under no_grad, is skipped, and reads none of its saved
+    tensors, as in torch)."""
+    return not node.edges and not node.input_shapes or any(edge is not None for edge in node.edges)
+
+
 def _add_to_buffer(buffers, node, nr, grad):
     slots = buffers.setdefault(node, [None] * node.num_outputs)
     slots[nr] = grad if slots[nr] is None else slots[nr] + grad
@@ -125,7 +132,7 @@ def _make_grads(outputs, grad_outputs):
 
     grads = []
     for i, (out, grad) in enumerate(zip(outputs, grad_outputs)):
-        if not out.requires_grad:
+        if not out.requires_grad or gradient_edge(out) is None:  # a view made under no_grad: out of the graph
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         if grad is None:
             if out.numel() != 1:

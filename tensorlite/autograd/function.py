@@ -251,9 +251,12 @@ _Tensor = None  # tensorlite.Tensor, set by tensor.py once it is defined (tensor
 
 
 def gradient_edge(tensor):
-    """Where a gradient for ``tensor`` goes: its ``grad_fn`` output, or its leaf's ``AccumulateGrad``."""
+    """Where a gradient for ``tensor`` goes: its ``grad_fn`` output, or its leaf's ``AccumulateGrad``; None for a
+    view of a tensor that requires grad made under no_grad, which is out of the graph (torch's ``(None, 0)``)."""
     if tensor.grad_fn is not None:
         return tensor.grad_fn, tensor._output_nr
+    if tensor._view_kind == "no_grad" and tensor._base.requires_grad:
+        return None
     accumulator = tensor._grad_accumulator() if tensor._grad_accumulator is not None else None
     if accumulator is None:
         accumulator = AccumulateGrad(tensor)

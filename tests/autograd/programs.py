@@ -5,7 +5,7 @@ A program is a tuple of Python statements over ``lib``, which is ``torch`` or ``
 - 2-4 float64 leaves that require grad, of shapes (3,), (2, 3), (3, 1), (1, 3), (2, 3, 4);
 - 2-20 ops, any earlier node reusable as an operand: unary ops and scalar arithmetic, binary ops with
   broadcasting, residual adds, reductions, views, reshape, expand, gathers by index tensors, cat/stack, clone,
-  detach, constants computed under no_grad, in-place ops and setitem (on intermediates, through views, on
+  detach, constants and views taken under no_grad, in-place ops and setitem (on intermediates, through views, on
   leaves, on expanded tensors), and in-place updates of leaves under no_grad after ops may have saved them;
 - an ending over 1-3 roots: backward on their weighted sum (once, or twice with or without retain_graph), or
   ``lib.autograd.grad`` with grad_outputs and allow_unused (optionally create_graph, then backward through
@@ -119,8 +119,8 @@ REDUCTIONS = ("sum", "mean", "amax", "max")
 SCALARS = (3, 0.5, -1.5)
 STEP_WEIGHTS = {  # how often each kind of step is tried; a kind that does not fit the nodes so far is redrawn
     "unary": 4, "binary": 4, "residual": 2, "reduce": 2, "view": 3, "reshape": 1, "expand": 1, "cat": 1,
-    "stack": 1, "clone": 1, "detach": 1, "no_grad_constant": 1, "in_place": 3, "setitem": 2, "leaf_update": 1,
-    "gather": 1,
+    "stack": 1, "clone": 1, "detach": 1, "no_grad_constant": 1, "no_grad_view": 1, "in_place": 3, "setitem": 2,
+    "leaf_update": 1, "gather": 1,
 }
 
 
@@ -363,6 +363,14 @@ class ProgramBuilder:
             return False
         suffix, shape = made
         return self.view_of(x, x.name + suffix, shape)
+
+    def no_grad_view(self):
+        """One of those views taken under no_grad: it keeps requires_grad, but no gradient flows through it, and
+        once its base is written to, using it raises."""
+        if not self.view():
+            return False
+        self.steps[-1] = under_no_grad(self.steps[-1])
+        return True
 
     def transposed(self, shape):
         if len(shape) < 2:

@@ -146,6 +146,43 @@ def test_a_view_made_under_no_grad_cannot_be_written_with_grad_on():
         view.mul_(2)
 
 
+@pytest.mark.parametrize("view", ["mT", "row", "reshape"])
+@pytest.mark.parametrize("base_is_leaf", [True, False])
+def test_a_view_made_under_no_grad_is_out_of_the_graph(view, base_is_leaf):
+    """torch: grad_fn None, requires_grad kept, and a backward through it reaches neither the base's graph nor the
+    view's .grad. (tensorlite once kept the base's grad_fn on such a view: a transposed view then sent its
+    gradient, untransposed, into the base's graph.)"""
+    make = {"mT": lambda t: t.mT, "row": lambda t: t[1], "reshape": lambda t: t.reshape(2, 3)}[view]
+
+    def program(lib):
+        w = leaf(lib, [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+        base = w if base_is_leaf else w * 3
+        with lib.no_grad():
+            v = make(base)
+        assert v.grad_fn is None and v.requires_grad and v.is_leaf
+        scale = lib.arange(v.numel(), dtype=lib.float64).reshape(v.shape)
+        (v * scale).sum().backward()
+        return [w.grad, v.grad]
+
+    assert same_as_torch(program) == [None, None]
+
+
+@pytest.mark.parametrize("write_under_no_grad", [True, False])
+def test_a_no_grad_view_of_a_changed_base_raises_torchs_error(write_under_no_grad):
+    w = tl.ones(3, 2, requires_grad=True)
+    base = w * 3
+    with tl.no_grad():
+        view = base.mT
+    if write_under_no_grad:
+        with tl.no_grad():
+            base.mul_(2)
+    else:
+        base.mul_(2)
+    with pytest.raises(RuntimeError, match="A view was created in no_grad mode and its base or another view of its "
+                       "base has been modified inplace"):
+        (view * 2).sum()
+
+
 def test_leaf_changed_after_it_was_saved_raises_torchs_error():
     w = tl.ones(3, requires_grad=True)
     y = (w * w).sum()
