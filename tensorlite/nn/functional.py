@@ -15,11 +15,12 @@ from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..ops.arguments import check_floating
 from ..ops.conv import conv2d, corr2d  # noqa: F401
 from ..ops.elementwise import LeakyReLU, broadcast_shapes, where
+from ..ops.linalg import Addmm, check_inner_sizes, check_operands
 from ..ops.loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, LogSigmoid, SmoothL1
 from ..ops.norm import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
 from ..ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
 from ..ops.registry import FUNCTIONAL
-from ..ops.shape import pad, stack  # noqa: F401
+from ..ops.shape import expanded_shape, pad, stack  # noqa: F401
 from ..tensor import Tensor, arange, tensor
 
 globals().update(FUNCTIONAL)  # the ops registered with a functional form: sigmoid, tanh, softplus
@@ -45,6 +46,12 @@ def linear(input, weight, bias=None):
         raise RuntimeError(
             f"mat1 and mat2 must have the same dtype, but got {input.dtype.legacy_name} and {weight.dtype.legacy_name}"
         )
+    if fused and input.dim() == 2 and bias.dim() == 1:  # nn.Linear on a batch: one node, as torch's
+        weight_t = weight.t()
+        check_operands(input, weight_t)
+        check_inner_sizes(input, weight_t)
+        expanded_shape(bias.shape, (input.shape[0], weight_t.shape[1]))  # torch's message for a bias that does not fit
+        return Addmm.apply(bias, input, weight_t)
     out = input.matmul(weight.t())
     if bias is None:
         return out

@@ -26,10 +26,44 @@ class MatMul(Op):
         return grad_x, grad_y
 
 
+class Addmm(Op):
+    """out = bias + x W for x (n, k), W (k, m) and bias broadcast to (n, m): a linear layer in one node, as torch's
+    addmm. d bias = d out (summed to bias's shape by the engine), d x = d out W^T, d W = x^T d out."""
+
+    node_name = "AddmmBackward0"
+
+    @staticmethod
+    def forward(ctx, b, bias, x, w):
+        _, needs_x, needs_w = ctx.needs_input_grad
+        ctx.save_for_backward(x if needs_w else None, w if needs_x else None)
+        return b.add(b.matmul(x, w), bias)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        needs_bias, needs_x, needs_w = ctx.needs_input_grad
+        return grad if needs_bias else None, grad @ w.mT if needs_x else None, x.mT @ grad if needs_w else None
+
+
 @register("matmul", operator="__matmul__", reflected=True)
 def matmul(input, other):
     """``input @ other``. A 1-D ``a`` is a row vector and a 1-D ``b`` a column vector; the added dim is dropped after."""
     a, b = input, other
+    check_operands(a, b)
+    if a.dim() == 1 and b.dim() == 1:
+        return matmul(a.unsqueeze(0), b.unsqueeze(1)).reshape(())
+    if a.dim() == 1:
+        return matmul(a.unsqueeze(0), b).squeeze(-2)
+    if b.dim() == 1:
+        return matmul(a, b.unsqueeze(-1)).squeeze(-1)
+    check_inner_sizes(a, b)
+    broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    return MatMul.apply(a, b)
+
+
+def check_operands(a, b):
+    """What ``a @ b`` asks of its operands whatever their shapes: tensors, one device, one dtype (not bool), 1-D
+    at least; torch's exception and message for each."""
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"matmul expected two tensors, got {type(a).__name__} and {type(b).__name__}")
     check_same_device(a, b)
@@ -43,19 +77,15 @@ def matmul(input, other):
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {a.dim()}D and {b.dim()}D"
         )
-    if a.dim() == 1 and b.dim() == 1:
-        return matmul(a.unsqueeze(0), b.unsqueeze(1)).reshape(())
-    if a.dim() == 1:
-        return matmul(a.unsqueeze(0), b).squeeze(-2)
-    if b.dim() == 1:
-        return matmul(a, b.unsqueeze(-1)).squeeze(-1)
+
+
+def check_inner_sizes(a, b):
+    """a's columns against b's rows, for operands of 2 dims or more."""
     if a.shape[-1] != b.shape[-2]:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({'x'.join(map(str, a.shape))} and "
             f"{'x'.join(map(str, b.shape))})"
         )
-    broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    return MatMul.apply(a, b)
 
 
 def _dtype_mismatch(a, b):

@@ -165,6 +165,16 @@ class Permute(Op):
         return grad.permute(ctx.inverse), None
 
 
+class Transpose(Permute):
+    """``transpose`` and ``mT``: a Permute that swaps two dims, its node named as torch's (TransposeBackward0)."""
+
+
+class MatrixTranspose(Permute):
+    """``t()`` of a matrix: a Permute whose node is named as torch's."""
+
+    node_name = "TBackward0"
+
+
 @register("permute")
 def _permute(input, *dims):
     return permute(input, _sizes_argument("permute", "dims", dims))
@@ -187,9 +197,9 @@ def transpose(x, dim0, dim1):
     dims = list(range(x.dim()))
     a, b = x._dim(dim0), x._dim(dim1)
     if x.dim() == 0:
-        return Permute.apply(x, ())
+        return Transpose.apply(x, ())
     dims[a], dims[b] = dims[b], dims[a]
-    return permute(x, dims)
+    return Transpose.apply(x, tuple(dims))
 
 
 @register("t")
@@ -197,7 +207,7 @@ def t(input):
     """The transpose of a matrix; a vector or a scalar as it is."""
     if input.dim() > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.dim()}D")
-    return input.transpose(0, 1) if input.dim() == 2 else input
+    return MatrixTranspose.apply(input, (1, 0)) if input.dim() == 2 else input
 
 
 class Expand(Op):
@@ -225,25 +235,30 @@ def expand_as(input, other):
 
 
 def expand(x, sizes):
-    sizes = _size(sizes)
-    if len(sizes) < x.dim():
+    shape = expanded_shape(x.shape, _size(sizes))
+    return x if shape == x.shape else Expand.apply(x, shape)
+
+
+def expanded_shape(shape, sizes):
+    """``shape`` broadcast to ``sizes`` (-1 keeps a dim as it is), or torch's error where it cannot be."""
+    if len(sizes) < len(shape):
         raise RuntimeError(
             f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to the number of "
-            f"dimensions in the tensor ({x.dim()})"
+            f"dimensions in the tensor ({len(shape)})"
         )
-    lead = len(sizes) - x.dim()
-    shape = []
+    lead = len(sizes) - len(shape)
+    expanded = []
     for i, n in enumerate(sizes):
-        old = x.shape[i - lead] if i >= lead else 1
+        old = shape[i - lead] if i >= lead else 1
         if n == -1:
             n = old
         if old != 1 and old != n:
             raise RuntimeError(
                 f"The expanded size of the tensor ({n}) must match the existing size ({old}) at non-singleton "
-                f"dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(x.shape)}"
+                f"dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(shape)}"
             )
-        shape.append(n)
-    return x if tuple(shape) == x.shape else Expand.apply(x, tuple(shape))
+        expanded.append(n)
+    return tuple(expanded)
 
 
 @register("repeat", function=False)

@@ -175,7 +175,7 @@ def _route(op, args):
 
         x, weight, stride, dilation, groups = args[0], args[1], args[3], args[5], args[6]
         return conv2d_route(x.shape, weight.shape, pair(stride), pair(dilation), groups)
-    if name == "MatMul":
+    if name in ("MatMul", "Addmm"):
         return "GEMM (BLAS)"
     if name in ("MaxPool2d", "AvgPool2d", "BatchNorm"):
         return "reference" if kernels() == "reference" else "Numba loop"
@@ -188,7 +188,8 @@ def _flops(op, args, output):
     if name == "Conv2d":
         x, weight, groups = args[0], args[1], args[6]
         forward = 2 * output.numel() * (x.shape[1] // groups) * weight.shape[2] * weight.shape[3]
-    elif name == "MatMul":
+    elif name in ("MatMul", "Addmm"):
+        args = args[1:] if name == "Addmm" else args  # Addmm's are (bias, x, W): the product's as MatMul's
         forward = 2 * output.numel() * args[0].shape[-1]
     else:
         return None, None
