@@ -53,6 +53,9 @@ def check_castable(result, target):
         )
 
 
+C_TYPE_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t"}  # torch's
+
+
 def check_fits(array, d):
     """Raise torch's overflow error unless every value of the NumPy ``array`` (Python data on its way into a
     tensor of dtype ``d``) is in range: an integer dtype takes finite values between its limits, and uint8
@@ -66,7 +69,7 @@ def check_fits(array, d):
     else:
         bad = (array < (-info.max if d is uint8 else info.min)) | (array > info.max)
     if bad.any():
-        raise RuntimeError(f"value cannot be converted to type {d.name} without overflow")
+        raise RuntimeError(f"value cannot be converted to type {C_TYPE_NAMES.get(d.name, d.name)} without overflow")
 
 
 def scalar_to(value, d):

@@ -236,7 +236,7 @@ def test_value_and_dtype_are_torchs(name):
         (lambda: tl.tensor([1.0]) - True, "Subtraction, the `-` operator, with a bool tensor is not supported"),
         (lambda: tl.tensor([1]) ** -1, "Integers to negative integer powers are not allowed."),
         (lambda: tl.zeros(2, dtype=tl.int32).add_(tl.tensor(1.5)), "result type Float can't be cast to the desired"),
-        (lambda: tl.zeros(2, dtype=tl.uint8).fill_(-1.5), "value cannot be converted to type uint8 without overflow"),
+        (lambda: tl.zeros(2, dtype=tl.uint8).fill_(-1.5), "value cannot be converted to type uint8_t without overflow"),
         (lambda: tl.ones(2, 3).t().view(6), "view size is not compatible with input tensor's size and stride"),
         (lambda: tl.zeros(0, 3).amax(dim=0), r"amax\(\): Expected reduction dim 0 to have non-zero size."),
         (lambda: tl.tensor([1, 2]).softmax(0), "\"softmax_lastdim_kernel_impl\" not implemented for 'Long'"),
@@ -246,6 +246,8 @@ def test_value_and_dtype_are_torchs(name):
         (lambda: tl.ones(3).mm(tl.ones(3, 1)), "self must be a matrix"),
         (lambda: tl.isclose(tl.ones(1), tl.ones(1, dtype=tl.float64)), "Float did not match Double"),
         (lambda: tl.ones(2).masked_fill(tl.tensor([1, 0]), 0), "only supports boolean masks, but got mask with dtype long"),
+        (lambda: tl.zeros(2, dtype=tl.uint8).masked_fill_(tl.tensor([False, False]), tl.tensor(-2.5, dtype=tl.float64)),
+         "value cannot be converted to type uint8_t without overflow"),  # a value tensor is checked as a number is
         (lambda: tl.zeros(2).split([3, -1]), "split_with_sizes expects split_sizes have only non-negative entries"),
     ],
 )

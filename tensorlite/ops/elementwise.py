@@ -634,7 +634,11 @@ def masked_fill(input, mask, value):
         )
     if isinstance(value, Tensor) and value.requires_grad and is_grad_enabled() and not input.is_floating_point():
         raise RuntimeError(f"Autograd not support dtype: {input.dtype.legacy_name}")
-    value = value.to(input.dtype) if isinstance(value, Tensor) else dtypes.scalar_to(value, input.dtype).item()
+    if isinstance(value, Tensor):
+        dtypes.scalar_to(value.item(), input.dtype)  # torch checks a value tensor as it checks a number
+        value = value.to(input.dtype)
+    else:
+        value = dtypes.scalar_to(value, input.dtype).item()
     return where(mask, value, input)
 
 
