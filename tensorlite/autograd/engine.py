@@ -118,7 +118,7 @@ def _leads_on(node):
     """Whether running ``node`` gives a gradient anything takes: a leaf's accumulator, or an op with an edge (an op
     whose inputs are all out of the graph, views made under no_grad, is skipped, and reads none of its saved
     tensors, as in torch)."""
-    return not node.edges and not node.input_shapes or any(edge is not None for edge in node.edges)
+    return not node.edges or any(edge is not None for edge in node.edges)
 
 
 def _add_to_buffer(buffers, node, nr, grad):

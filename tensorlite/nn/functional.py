@@ -31,8 +31,9 @@ globals().update(FUNCTIONAL)  # the ops registered with a functional form: sigmo
 def linear(input, weight, bias=None):
     """y = x W^T + b for x ``(*, in_features)``, W ``(out_features, in_features)``, b ``(out_features,)``.
 
-    As in torch, a 2-D x or a 1-D b takes one fused product (torch's addmm), which needs b in W's dtype; any other
-    b is added in place to x W^T, so y keeps x W^T's dtype and shape. (torch also sends non-contiguous inputs
+    As in torch, a 2-D x with a bias is one ``Addmm`` node (torch's addmm: b must expand to the output's shape) and
+    other x with a 1-D b add it to x W^T; both need b in W's dtype. Any other b is added in place to x W^T, so y
+    keeps x W^T's dtype and shape. (torch also sends non-contiguous inputs
     the second way; tensorlite keeps no strides, and treats every input as contiguous.)
     """
     if not isinstance(input, Tensor):
@@ -46,7 +47,7 @@ def linear(input, weight, bias=None):
         raise RuntimeError(
             f"mat1 and mat2 must have the same dtype, but got {input.dtype.legacy_name} and {weight.dtype.legacy_name}"
         )
-    if fused and input.dim() == 2 and bias.dim() == 1:  # nn.Linear on a batch: one node, as torch's
+    if fused and input.dim() == 2:  # torch's addmm, one node, with a bias of any shape that expands to the output's
         weight_t = weight.t()
         check_operands(input, weight_t)
         check_inner_sizes(input, weight_t)
@@ -57,7 +58,7 @@ def linear(input, weight, bias=None):
         return out
     if not fused:
         return out.add_(bias)
-    return named(out + bias, "AddmmBackward0") if input.dim() == 2 else out + bias
+    return out + bias
 
 
 def flatten(input, start_dim=0, end_dim=-1):

@@ -140,12 +140,31 @@ def test_leaky_relu_refuses_integers(dtype, name):
 
 
 def test_linear_bias_dtype():
-    """A 2-D input or a 1-D bias takes torch's fused addmm, which needs the bias in the weight's dtype; another bias
-    is added in place, so the output keeps x W^T's dtype."""
+    """A 2-D input (torch's addmm) or a 1-D bias needs the bias in the weight's dtype; another bias is added in
+    place, so the output keeps x W^T's dtype."""
     x, w = tl.ones(2, 3), tl.ones(4, 3)
     with pytest.raises(RuntimeError, match="self and mat2 must have the same dtype, but got Double and Float"):
         F.linear(x, w, tl.ones(4, dtype=tl.float64))
     assert F.linear(tl.ones(2, 2, 3), w, tl.ones(2, 4, dtype=tl.float64)).dtype is tl.float32
+
+
+@pytest.mark.parametrize("bias_shape", [(), (1, 2), (4, 2), (3, 2), (1, 4, 2)])
+def test_linear_of_a_matrix_takes_any_bias_that_expands_to_the_output_as_torchs_addmm(bias_shape):
+    """One AddmmBackward0 node, its bias gradient summed to the bias's shape; a bias that does not expand to
+    (4, 2) is refused, as torch refuses it (a (1, 4, 2) bias was once broadcast to a 3-D output)."""
+    torch = torch_or_skip()
+    results = []
+    for lib in (tl, torch):
+        x, w = lib.ones(4, 3, requires_grad=True), lib.ones(2, 3, requires_grad=True)
+        b = lib.ones(bias_shape, requires_grad=True)
+        try:
+            y = lib.nn.functional.linear(x, w, b)
+        except RuntimeError:
+            results.append("refused")
+            continue
+        (y * lib.arange(8.0).reshape(4, 2)).sum().backward()
+        results.append((y.grad_fn.name(), y.tolist(), b.grad.tolist(), x.grad.tolist(), w.grad.tolist()))
+    assert results[0] == results[1]
 
 
 def test_softplus_of_large_inputs_warns_of_no_overflow():
