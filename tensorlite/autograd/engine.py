@@ -99,7 +99,12 @@ def execute(root_edges, root_grads, retain_graph, create_graph, capture=None):
                     captured[node, nr] = grad
                 if not any(child in needed for child in children[node]):
                     continue  # nothing below is asked for
-            grads_in = node.apply(grads) if any(g is not None for g in grads) and _leads_on(node) else ()
+            grads_in = ()
+            if any(g is not None for g in grads):
+                if _leads_on(node):
+                    grads_in = node.apply(grads)
+                else:
+                    node.unpack_saved()
             for edge, grad, shape in zip(node.edges, grads_in + (None,) * len(node.edges), node.input_shapes):
                 if edge is None or edge[0] not in needed:
                     continue
@@ -116,8 +121,8 @@ def execute(root_edges, root_grads, retain_graph, create_graph, capture=None):
 
 def _leads_on(node):
     """Whether running ``node`` gives a gradient anything takes: a leaf's accumulator, or an op with an edge (an op
-    whose inputs are all out of the graph, views made under no_grad, is skipped, and reads none of its saved
-    tensors, as in torch)."""
+    whose inputs are all out of the graph, views made under no_grad, computes nothing; torch still unpacks its saved
+    tensors, and so do we)."""
     return not node.edges or any(edge is not None for edge in node.edges)
 
 

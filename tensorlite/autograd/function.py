@@ -74,6 +74,8 @@ class SavedTensor:
     def unpack(self, node):
         from ..tensor import Tensor
 
+        if self.tensor is not None:
+            self.tensor.grad_fn  # as torch's unpack: raises for a view made under no_grad whose base changed since
         if self.counter.value != self.version:
             raise RuntimeError(self._modified_message(node))
         if self.tensor is not None:
@@ -118,6 +120,7 @@ class Context:
         self._saved = ()
         self._node = None
         self._released = False
+        self._saved_any = False  # whether forward saved a tensor: once freed, reading them raises
 
     def save_for_backward(self, *tensors):
         self._to_save = tensors
@@ -137,7 +140,7 @@ class Context:
 
     @property
     def saved_tensors(self):
-        if self._released:
+        if self._released and self._saved_any:  # (as torch: a slot that was never filled unpacks to None again)
             raise RuntimeError(FREED_GRAPH_ERROR)
         if self._node is None:  # forward was not recorded: the tensors as given
             return self._to_save
@@ -153,7 +156,8 @@ class Context:
         """Free what forward saved: the saved tensors and every attribute holding data (shapes and flags stay)."""
         kept = ("_", "needs_input_grad", "records_graph")
         self.__dict__ = {k: v for k, v in self.__dict__.items() if k.startswith(kept) or not _holds_data(v)}
-        self._saved, self._to_save, self._released = (), (), True
+        self._saved_any = self._saved_any or any(s is not None for s in self._saved)
+        self._saved, self._to_save, self._released = (None,) * len(self._saved), (), True
 
 
 class Node:
@@ -182,6 +186,11 @@ class Node:
         """The gradients of the forward's arguments, given those of its outputs."""
         grads = self.function.backward(self.ctx, *grads)
         return grads if isinstance(grads, tuple) else (grads,)
+
+    def unpack_saved(self):
+        """Unpack the saved tensors without computing: what torch does for a node none of whose inputs takes a
+        gradient, so that its checks (a saved tensor changed in place, a graph already freed) still raise."""
+        self.ctx.saved_tensors
 
     def release(self):
         self.ctx.release()
@@ -355,7 +364,11 @@ class Function:
     @classmethod
     def _apply(cls, args, kwargs):
         needs = tuple(isinstance(a, _Tensor) and a.requires_grad for a in args)
-        ctx = Context(needs, records_graph=any(needs) and is_grad_enabled())
+        records_graph = any(needs) and is_grad_enabled()
+        if records_graph:  # torch's should_compute_output: an input out of the graph (a view made under no_grad)
+            # takes no gradient, so forward saves nothing for it, though the output still requires grad
+            needs = tuple(n and (a._view_kind != "no_grad" or gradient_edge(a) is not None) for n, a in zip(needs, args))
+        ctx = Context(needs, records_graph)
         grad_was_enabled = swap_grad_enabled(False)  # as ``with no_grad()``, for less than half the cost per op
         try:
             outputs = cls._run_forward(ctx, args, kwargs)

@@ -65,9 +65,7 @@ def reshape(x, shape, view=False):
     if math.prod(shape) != x.numel() or any(n < 0 for n in shape):
         raise RuntimeError(f"shape '{list(_size(shape))}' is invalid for input of size {x.numel()}")
     shape = tuple(shape)
-    if shape == x.shape:
-        return x
-    if view or not x._copied_view and x._backend.can_view(x._array, shape):
+    if view or shape == x.shape or not x._copied_view and x._backend.can_view(x._array, shape):
         return Reshape.apply(x, shape, view)
     return ReshapeCopy.apply(x, shape)
 

@@ -183,6 +183,51 @@ def test_a_no_grad_view_of_a_changed_base_raises_torchs_error(write_under_no_gra
         (view * 2).sum()
 
 
+def test_an_op_on_a_no_grad_view_saves_nothing_for_it_so_a_second_backward_runs():
+    """torch saves a tensor only for an input that takes a gradient: ``v * w`` with v a no_grad view saved nothing,
+    and a second backward without retain_graph runs. (tensorlite saved w and raised "backward a second time".)"""
+
+    def program(lib):
+        x = leaf(lib, [[1.0], [2.0], [3.0]])
+        with lib.no_grad():
+            v = x.mT
+        loss = (v * lib.tensor([[0.5, 1.0, 2.0]], dtype=lib.float64)).sum()
+        loss.backward()
+        loss.backward()
+        return [x.grad, v.grad]
+
+    assert same_as_torch(program) == [None, None]
+
+
+@pytest.mark.parametrize("lib_name", ["tensorlite", "torch"])
+def test_a_node_taking_no_gradient_still_checks_its_saved_no_grad_view(lib_name):
+    """``v.pow(3)`` of a no_grad view computes no gradient, but torch unpacks what it saved at backward, and the
+    view's base changed since: torch's no_grad-view error, at backward."""
+    lib = tl if lib_name == "tensorlite" else torch_or_skip()
+    x = leaf(lib, [1.0, 2.0])
+    with lib.no_grad():
+        v = x[0:2]
+    cube = v.pow(3)
+    with lib.no_grad():
+        x.mul_(0.5)
+    with pytest.raises(RuntimeError, match="A view was created in no_grad mode and its base"):
+        cube.sum().backward()
+
+
+@pytest.mark.parametrize("lib_name", ["tensorlite", "torch"])
+def test_a_reshape_to_the_same_shape_is_a_new_view(lib_name):
+    """torch's ``x.reshape(x.shape)`` is a new view with its own node, not ``x``: of a no_grad view it is in the
+    graph (autograd.grad gives None), where ``x`` itself would be refused as a root."""
+    lib = tl if lib_name == "tensorlite" else torch_or_skip()
+    x = leaf(lib, [1.0, 2.0])
+    same = x.reshape(2)
+    assert same is not x and same.grad_fn.name() == "ViewBackward0"
+    with lib.no_grad():
+        v = x[0:2]
+    (g,) = lib.autograd.grad([v.reshape(-1)], [x], grad_outputs=[lib.ones(2, dtype=lib.float64)], allow_unused=True)
+    assert g is None
+
+
 def test_leaf_changed_after_it_was_saved_raises_torchs_error():
     w = tl.ones(3, requires_grad=True)
     y = (w * w).sum()
